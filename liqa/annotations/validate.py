@@ -1,0 +1,134 @@
+"""Checks on annotated documents: offsets, types, ids, links, and consistency."""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from liqa.normalize import normalize
+from liqa.schema import (DATE_TYPES, PARTICIPANT_TYPES, RELATION_TYPES, TRIGGER_TYPES,
+                         VENUE_TYPES, Document)
+
+
+@dataclass(frozen=True)
+class Problem:
+    subject: str | None  # the entity, relation or event id the problem is about
+    message: str
+
+
+def check_document(doc: Document) -> list[Problem]:
+    """Every rule of the guideline that a program can check, on one document."""
+    problems: list[Problem] = []
+    add = lambda subject, msg: problems.append(Problem(subject, msg))  # noqa: E731
+
+    seen: dict[str, str] = {}
+    for kind, items in (("entity", doc.entities), ("relation", doc.relations), ("event", doc.events)):
+        for item in items:
+            if item.id in seen:
+                add(item.id, f"id {item.id!r} is used by a {seen[item.id]} and a {kind}")
+            seen[item.id] = kind
+    ents = {e.id: e for e in doc.entities}
+
+    for e in doc.entities:
+        if not 0 <= e.start < e.end <= len(doc.text):
+            add(e.id, f"{e.type} {e.id} has offsets {e.start}-{e.end} outside the text (length {len(doc.text)})")
+            continue
+        covered = doc.text[e.start:e.end]
+        if covered != e.text:
+            add(e.id, f"{e.type} {e.id} at {e.start}-{e.end} covers {covered!r} but says {e.text!r}")
+        if covered != covered.strip() or covered.strip(".,،؛:;!?()«»\"'") != covered:
+            add(e.id, f"{e.type} {e.id} {covered!r} starts or ends with a space or punctuation")
+        if "\n" in covered:
+            add(e.id, f"{e.type} {e.id} {covered!r} crosses a line break")
+
+    spans = sorted((e for e in doc.entities if 0 <= e.start < e.end <= len(doc.text)),
+                   key=lambda e: (e.start, e.end))
+    for a, b in zip(spans, spans[1:]):
+        if (a.start, a.end) == (b.start, b.end):
+            add(b.id, f"{b.id} and {a.id} are the same span {a.text!r} ({a.type}, {b.type})")
+        elif b.start < a.end:
+            add(b.id, f"{b.id} {b.text!r} overlaps {a.id} {a.text!r}: spans are flat, never nested or crossing")
+
+    rel_keys = set()
+    for r in doc.relations:
+        heads, tails = RELATION_TYPES[r.type]
+        h, t = ents.get(r.head), ents.get(r.tail)
+        if h is None or t is None:
+            add(r.id, f"relation {r.id} {r.type} points to a missing entity "
+                      f"{r.head if h is None else r.tail!r}")
+            continue
+        if h.type not in heads or t.type not in tails:
+            add(r.id, f"relation {r.id} {r.type} goes {h.type} -> {t.type}; it must go "
+                      f"{'/'.join(sorted(heads))} -> {'/'.join(sorted(tails))}")
+        if (r.type, r.head, r.tail) in rel_keys:
+            add(r.id, f"relation {r.id} {r.type} {r.head} -> {r.tail} is given twice")
+        rel_keys.add((r.type, r.head, r.tail))
+
+    trigger_event: dict[str, str] = {}
+    for ev in doc.events:
+        slots = [("trigger", t, TRIGGER_TYPES) for t in ev.triggers]
+        slots += [("participant", p, PARTICIPANT_TYPES) for p in ev.participants]
+        slots += [("venue", ev.venue, VENUE_TYPES)] if ev.venue else []
+        slots += [("date", ev.date, DATE_TYPES)] if ev.date else []
+        for slot, eid, allowed in slots:
+            if eid not in ents:
+                add(ev.id, f"event {ev.id}: {slot} {eid!r} is not an entity of this document")
+            elif ents[eid].type not in allowed:
+                add(ev.id, f"event {ev.id}: {slot} {eid} is {ents[eid].type}, must be {'/'.join(sorted(allowed))}")
+        for name, ids in (("triggers", ev.triggers), ("participants", ev.participants)):
+            if len(set(ids)) != len(ids):
+                add(ev.id, f"event {ev.id} lists the same {name[:-1]} twice")
+        for t in ev.triggers:
+            if t in trigger_event:
+                add(ev.id, f"trigger {t} belongs to both {trigger_event[t]} and {ev.id}: merge them")
+            trigger_event[t] = ev.id
+        # A role stands in as a participant only when its holder is not named.
+        for r in doc.relations:
+            if r.type == "HAS_ROLE" and r.tail in ev.participants and r.head in ev.participants:
+                add(ev.id, f"event {ev.id} lists both {r.head} and its role {r.tail}; list only the person")
+            elif r.type == "HAS_ROLE" and r.tail in ev.participants:
+                add(ev.id, f"event {ev.id}: role {r.tail} has a named holder {r.head}; list {r.head} instead")
+    return problems
+
+
+@dataclass(frozen=True)
+class Finding:
+    doc_id: str
+    message: str
+
+
+def consistency(docs: Iterable[Document]) -> list[Finding]:
+    """Strings labeled with different types, and labeled strings left unlabeled elsewhere in a document."""
+    findings: list[Finding] = []
+    types_of: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for doc in docs:
+        for e in doc.entities:
+            types_of[normalize(e.text)][e.type].append(doc.id)
+        findings += _unlabeled_repeats(doc)
+    for string, by_type in sorted(types_of.items()):
+        if len(by_type) > 1:
+            where = "; ".join(f"{t} in {', '.join(sorted(set(ids))[:3])}" for t, ids in sorted(by_type.items()))
+            findings.append(Finding(sorted(set(sum(by_type.values(), [])))[0],
+                                    f"{string!r} is labeled with different types: {where}"))
+    return findings
+
+
+def _unlabeled_repeats(doc: Document) -> list[Finding]:
+    covered = [False] * len(doc.text)
+    for e in doc.entities:
+        for i in range(max(e.start, 0), min(e.end, len(doc.text))):
+            covered[i] = True
+    out, done = [], set()
+    for e in doc.entities:
+        if e.text in done or len(e.text) < 3:
+            continue
+        done.add(e.text)
+        for m in re.finditer(re.escape(e.text), doc.text):
+            s, t = m.span()
+            word_edge = (s == 0 or not doc.text[s - 1].isalnum()) and (t == len(doc.text) or not doc.text[t].isalnum())
+            if word_edge and not any(covered[s:t]):
+                line = doc.text.count("\n", 0, s) + 1
+                out.append(Finding(doc.id, f"{e.text!r} is labeled {e.type} but not at text line {line} "
+                                           f"(offset {s})"))
+    return out
