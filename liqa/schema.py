@@ -25,6 +25,24 @@ RELATION_TYPES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "AFFILIATION": (frozenset({"PERSON", "ROLE"}), frozenset({"ORG"})),
 }
 
+# Characters a span never starts or ends with (the guideline's tight boundaries).
+EDGE_PUNCT = ",،؛:;!?()«»\"'"
+
+
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Shrink [start, end) past white space, edge punctuation and a sentence
+    period (a final '.' stays when the span has another one: "U.S.")."""
+    while True:
+        s, e = start, end
+        while start < end and (text[start].isspace() or text[start] in EDGE_PUNCT + "."):
+            start += 1
+        while start < end and (text[end - 1].isspace() or text[end - 1] in EDGE_PUNCT):
+            end -= 1
+        if start < end and text[end - 1] == "." and "." not in text[start:end - 1]:
+            end -= 1
+        if (s, e) == (start, end):
+            return start, end
+
 EVENT_TYPES = ("MEETING",)
 PARTICIPANT_TYPES = frozenset({"PERSON", "ORG", "ROLE"})
 VENUE_TYPES = frozenset({"LOC"})
@@ -40,6 +58,15 @@ EVENT_LINK_TYPES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "SAME_EVENT": (TRIGGER_TYPES, TRIGGER_TYPES),
 }
 LINK_TYPES = {**RELATION_TYPES, **EVENT_LINK_TYPES}
+
+# The tagger's labels: strict IOB2 over the span types.
+BIO_LABELS = ("O", *(f"{p}-{t}" for t in ENTITY_TYPES for p in ("B", "I")))
+
+# The pair scorer's outputs. Each (head type, tail type) admits exactly one link
+# type, so a candidate pair is scored by one logit: its type's.
+PAIR_TYPES = tuple(LINK_TYPES)
+LINK_FOR_TYPES: dict[tuple[str, str], str] = {
+    (h, t): name for name, (heads, tails) in LINK_TYPES.items() for h in heads for t in tails}
 
 EntityType = Literal["PERSON", "ORG", "ROLE", "LOC", "DATE", "MEETING"]
 RelationType = Literal["HAS_ROLE", "AFFILIATION"]
@@ -123,16 +150,9 @@ def event_links(doc: Document) -> list[Link]:
     return links
 
 
-def links_to_events(entities: list[Entity], links: Iterable[Link]) -> list[Event]:
-    """Group trigger-rooted links into events.
-
-    Triggers joined by SAME_EVENT form one event; its arguments are the union of
-    its triggers' links. A trigger with no participant is not an event (a
-    planned or denied meeting). Where a group has several venue or date links,
-    the one from the earliest trigger, then earliest in text, wins.
-    """
+def trigger_groups(entities: list[Entity], links: Iterable[Link]) -> list[list[str]]:
+    """MEETING entity ids grouped by SAME_EVENT links, each group and the groups in text order."""
     by_id = {e.id: e for e in entities}
-    links = [ln for ln in links if ln.head in by_id and ln.tail in by_id]
     triggers = sorted((e for e in entities if e.type == "MEETING"), key=lambda e: e.start)
     parent = {t.id: t.id for t in triggers}
 
@@ -146,14 +166,27 @@ def links_to_events(entities: list[Entity], links: Iterable[Link]) -> list[Event
         if ln.type == "SAME_EVENT" and ln.head in parent and ln.tail in parent:
             a, b = find(ln.head), find(ln.tail)
             if a != b:
-                # Root at the earlier trigger so ids come out in text order.
+                # Root at the earlier trigger so groups come out in text order.
                 first, second = sorted((a, b), key=lambda i: by_id[i].start)
                 parent[second] = first
     groups: dict[str, list[str]] = {}
     for t in triggers:
         groups.setdefault(find(t.id), []).append(t.id)
+    return list(groups.values())
+
+
+def links_to_events(entities: list[Entity], links: Iterable[Link]) -> list[Event]:
+    """Group trigger-rooted links into events.
+
+    Triggers joined by SAME_EVENT form one event; its arguments are the union of
+    its triggers' links. A trigger with no participant is not an event (a
+    planned or denied meeting). Where a group has several venue or date links,
+    the earliest in the text wins.
+    """
+    by_id = {e.id: e for e in entities}
+    links = [ln for ln in links if ln.head in by_id and ln.tail in by_id]
     events: list[Event] = []
-    for members in groups.values():
+    for members in trigger_groups(entities, links):
         args = [ln for ln in links if ln.head in members]
         parts = _ordered({ln.tail for ln in args if ln.type == "PARTICIPANT"}, by_id)
         if not parts:

@@ -1,14 +1,15 @@
-"""python -m liqa.annotations {validate,stats,build,markup} ..."""
+"""python -m liqa.annotations {validate,stats,build,markup,export,import} ..."""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
 
-from liqa.annotations import find_files, load, markup, unique_docs, validate
+from liqa.annotations import (Located, brat, doccano, find_files, labelstudio, load, markup,
+                              unique_docs, validate)
 from liqa.annotations.stats import corpus_stats, to_markdown
 from liqa.annotations.validate import consistency
-from liqa.schema import canonical, read_jsonl, write_jsonl
+from liqa.schema import LANGS, canonical, read_jsonl, write_jsonl
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -77,6 +78,49 @@ def cmd_markup(args: argparse.Namespace) -> int:
     return 1 if issues else 0
 
 
+FORMATS = {"labelstudio": labelstudio, "brat": brat, "doccano": doccano}
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    located, issues = load(args.paths)
+    issues += validate(located)
+    predicted, pred_issues = load([args.predictions]) if args.predictions else ([], [])
+    for issue in issues + pred_issues:
+        print(issue, file=sys.stderr)
+    if (issues or pred_issues) and not args.force:
+        print(f"{args.out}: not written, {len(issues) + len(pred_issues)} errors in the input "
+              "(--force writes anyway)", file=sys.stderr)
+        return 1
+    docs = unique_docs(located)
+    warnings = FORMATS[args.to].export(docs, args.out, predictions=[p.doc for p in predicted] or None)
+    for w in warnings:
+        print(w, file=sys.stderr)
+    print(f"{args.out}: {len(docs)} documents as {args.to}, {len(warnings)} warnings", file=sys.stderr)
+    return 1 if issues or pred_issues else 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    kwargs = {"use_predictions": True} if args.use_predictions else {}
+    docs, messages = FORMATS[args.from_].import_(args.input, lang=args.lang, **kwargs)
+    docs = [canonical(d) for d in docs]
+    errors = [m for m in messages if getattr(m, "error", False)]
+    for m in messages:
+        print(m, file=sys.stderr)
+    # Issues point at the line the document has in the output file.
+    issues = validate([Located(d, args.out, i, {}) for i, d in enumerate(docs, 1)])
+    for issue in issues:
+        print(issue, file=sys.stderr)
+    n_errors = len(errors) + len(issues)
+    if n_errors and not args.force:
+        print(f"{args.out}: not written, {n_errors} errors (--force writes the documents read)",
+              file=sys.stderr)
+        return 1
+    write_jsonl(docs, args.out)
+    print(f"{args.out}: {len(docs)} documents from {args.from_}, {n_errors} errors, "
+          f"{len(messages) - len(errors)} warnings", file=sys.stderr)
+    return 1 if n_errors else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m liqa.annotations", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -104,7 +148,49 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--out", type=Path, required=True, help="output directory")
     p.set_defaults(func=cmd_markup)
 
+    p = sub.add_parser(
+        "export", help="write documents for an annotation tool (Label Studio, brat, doccano)",
+        description="Write documents for an annotation tool. labelstudio: OUT is a tasks .json file, "
+                    "with label_config.xml written beside it for the project's labeling interface; "
+                    "offsets become UTF-16. brat: OUT is a directory of <id>.txt/<id>.ann plus "
+                    "annotation.conf and visual.conf; lang, source, date, meta and scores are lost "
+                    "(warned). doccano: OUT is a .jsonl file for a sequence-labeling project with "
+                    "relations; offsets become UTF-16, scores are lost (warned). Events travel as "
+                    "PARTICIPANT/VENUE/WHEN/SAME_EVENT links from a MEETING trigger. The input is "
+                    "validated first; nothing is written if it has errors.")
+    p.add_argument("--to", required=True, choices=FORMATS, help="the tool's format")
+    p.add_argument("paths", nargs="+", help=".jsonl or .lqm files, or directories of them")
+    p.add_argument("-o", "--out", type=Path, required=True,
+                   help="tasks .json (labelstudio), directory (brat) or .jsonl (doccano)")
+    p.add_argument("--predictions", type=Path, metavar="PRED.jsonl",
+                   help="model output (documents whose spans, relations and events may carry a score) "
+                        "to attach as Label Studio pre-annotations, matched by document id and text")
+    p.add_argument("--force", action="store_true", help="export even if the input has errors")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "import", help="read an annotation tool's export back into corpus JSONL",
+        description="Read what analysts annotated in a tool into canonical corpus JSONL. labelstudio: "
+                    "IN is the project's JSON export (the first annotation of a task that was not "
+                    "cancelled). brat: IN is a directory of .txt/.ann pairs (or one pair); ids are "
+                    "the file names. doccano: IN is a JSONL export. Documents are validated; "
+                    "warnings and errors go to stderr as 'where: doc-id: warning|error: message', "
+                    "and nothing is written if there are errors.")
+    p.add_argument("--from", dest="from_", required=True, choices=FORMATS, help="the tool's format")
+    p.add_argument("input", type=Path, metavar="IN", help="the tool's export: file or directory")
+    p.add_argument("-o", "--out", type=Path, required=True, metavar="OUT.jsonl", help="corpus JSONL to write")
+    p.add_argument("--lang", choices=LANGS,
+                   help="language of documents the input does not give one for (always, for brat); "
+                        "without it the language is guessed from the script, with a warning")
+    p.add_argument("--use-predictions", action="store_true",
+                   help="labelstudio: for a task with no annotation, import its first prediction")
+    p.add_argument("--force", action="store_true",
+                   help="write the documents that could be read despite errors (exit status stays 1)")
+    p.set_defaults(func=cmd_import)
+
     args = parser.parse_args(argv)
+    if getattr(args, "use_predictions", False) and args.from_ != "labelstudio":
+        parser.error("--use-predictions applies to --from labelstudio only")
     return args.func(args)
 
 

@@ -1,0 +1,228 @@
+"""Documents -> encoder windows with token tags and candidate span pairs.
+
+A document is tokenized once, without special tokens; windows are overlapping
+slices of that token sequence, so every token of every document is in some
+window (nothing is truncated) and any window maps back to character offsets
+through the token offsets.
+"""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from liqa.schema import BIO_LABELS, LINK_FOR_TYPES, PAIR_TYPES, Document, Entity
+
+logger = logging.getLogger(__name__)
+
+LABEL2ID = {label: i for i, label in enumerate(BIO_LABELS)}
+PAIR2ID = {name: i for i, name in enumerate(PAIR_TYPES)}
+TYPE2ID = {t: i for i, t in enumerate(sorted({t for pair in LINK_FOR_TYPES for t in pair}))}
+IGNORE = -100  # torch's CrossEntropyLoss ignore_index
+
+
+@dataclass
+class Tokens:
+    ids: list[int]
+    offsets: list[tuple[int, int]]  # per token, trimmed of surrounding white space; (s, s) when empty
+
+
+def tokenize(tokenizer, text: str) -> Tokens:
+    """Tokenize a whole document; offsets index the original text."""
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+    offsets = []
+    for s, e in enc["offset_mapping"]:
+        # Metaspace pieces may include the space before a word; spans never do.
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        offsets.append((s, e))
+    return Tokens(ids=list(enc["input_ids"]), offsets=offsets)
+
+
+def window_bounds(n_tokens: int, size: int, overlap: int) -> list[tuple[int, int]]:
+    """Token ranges [start, end) of at most `size` tokens that cover 0..n_tokens.
+
+    Consecutive windows share at least `overlap` tokens; the last window is
+    aligned to the end so it is as full as the others.
+    """
+    if n_tokens <= size:
+        return [(0, n_tokens)]
+    step = max(size - overlap, 1)
+    starts = list(range(0, n_tokens - size, step)) + [n_tokens - size]
+    return [(s, s + size) for s in starts]
+
+
+def span_tokens(offsets: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
+    """The token range [i, j) that overlaps characters [start, end), or None."""
+    idx = [k for k, (s, e) in enumerate(offsets) if s < e and s < end and start < e]
+    return (idx[0], idx[-1] + 1) if idx else None
+
+
+def token_tags(tokens: Tokens, entities: Iterable[Entity]) -> tuple[list[int], int]:
+    """IOB2 label id per token, and the number of spans whose edges fall inside a token.
+
+    Such a span can still be tagged, but decoding gives it the token's edges;
+    the count makes that loss visible instead of silent.
+    """
+    tags = [LABEL2ID["O"] if s < e else IGNORE for s, e in tokens.offsets]
+    misaligned = 0
+    for ent in entities:
+        rng = span_tokens(tokens.offsets, ent.start, ent.end)
+        if rng is None:
+            misaligned += 1
+            continue
+        i, j = rng
+        if tokens.offsets[i][0] != ent.start or tokens.offsets[j - 1][1] != ent.end:
+            misaligned += 1
+        tags[i] = LABEL2ID[f"B-{ent.type}"]
+        for k in range(i + 1, j):
+            if tags[k] != IGNORE:
+                tags[k] = LABEL2ID[f"I-{ent.type}"]
+    return tags, misaligned
+
+
+def gold_links(doc: Document) -> set[tuple[str, str]]:
+    """(head id, tail id) of every true link, with events in their dense form:
+    every trigger of an event links to every argument, and triggers pairwise."""
+    links = {(r.head, r.tail) for r in doc.relations}
+    for ev in doc.events:
+        args = ev.participants + [a for a in (ev.venue, ev.date) if a]
+        links |= {(t, a) for t in ev.triggers for a in args}
+        links |= {(a, b) for a in ev.triggers for b in ev.triggers if a != b}
+    return links
+
+
+def candidate_pairs(types: list[str], starts: list[int]) -> list[tuple[int, int, int]]:
+    """(head index, tail index, pair type id) for every pair that some link type allows.
+
+    SAME_EVENT is symmetric, so only the earlier trigger heads it.
+    """
+    pairs = []
+    for i, ht in enumerate(types):
+        for j, tt in enumerate(types):
+            name = LINK_FOR_TYPES.get((ht, tt))
+            if i == j or name is None or (name == "SAME_EVENT" and starts[i] >= starts[j]):
+                continue
+            pairs.append((i, j, PAIR2ID[name]))
+    return pairs
+
+
+@dataclass
+class Window:
+    """One encoder input: a slice of a document's tokens with what it holds."""
+
+    doc_index: int
+    token_start: int  # index of the first document token in this window
+    input_ids: list[int]  # with the special tokens
+    labels: list[int]
+    spans: list[tuple[int, int, int]] = field(default_factory=list)  # (first, end) input positions, type id
+    span_ids: list[str] = field(default_factory=list)  # entity id per span
+    pairs: list[tuple[int, int, int]] = field(default_factory=list)  # (head span, tail span, pair type)
+    pair_labels: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Coverage:
+    """What windowing could not represent, reported per split (never silent)."""
+
+    entities: int = 0
+    misaligned: int = 0
+    links: int = 0
+    links_in_no_window: int = 0
+
+    def report(self, name: str) -> str:
+        return (f"{name}: {self.entities} spans, {self.misaligned} with edges inside a token; "
+                f"{self.links} links, {self.links_in_no_window} in no single window")
+
+
+def document_windows(doc: Document, doc_index: int, tokenizer, size: int, overlap: int,
+                     coverage: Coverage | None = None) -> list[Window]:
+    """Training windows of a document: tags for all tokens, gold spans and labeled pairs."""
+    tokens = tokenize(tokenizer, doc.text)
+    tags, misaligned = token_tags(tokens, doc.entities)
+    gold = gold_links(doc)
+    ranges = {e.id: span_tokens(tokens.offsets, e.start, e.end) for e in doc.entities}
+    seen_links: Counter = Counter()
+    windows = []
+    for ws, we in window_bounds(len(tokens.ids), size, overlap):
+        inside = [e for e in doc.entities if ranges[e.id] and ws <= ranges[e.id][0] and ranges[e.id][1] <= we]
+        w = Window(doc_index=doc_index, token_start=ws,
+                   input_ids=[tokenizer.cls_token_id, *tokens.ids[ws:we], tokenizer.sep_token_id],
+                   labels=[IGNORE, *tags[ws:we], IGNORE])
+        for e in inside:
+            i, j = ranges[e.id]
+            w.spans.append((i - ws + 1, j - ws + 1, TYPE2ID[e.type]))  # +1 for the leading special token
+            w.span_ids.append(e.id)
+        for h, t, kind in candidate_pairs([e.type for e in inside], [e.start for e in inside]):
+            w.pairs.append((h, t, kind))
+            hit = (inside[h].id, inside[t].id) in gold
+            w.pair_labels.append(float(hit))
+            seen_links[(inside[h].id, inside[t].id)] += hit
+        windows.append(w)
+    if coverage is not None:
+        coverage.entities += len(doc.entities)
+        coverage.misaligned += misaligned
+        coverage.links += len(gold)
+        coverage.links_in_no_window += sum(1 for link in gold if not seen_links[link])
+    return windows
+
+
+def load_documents(paths: Iterable[str | Path]) -> list[Document]:
+    """Read corpus JSONL files with `datasets`, validating every record.
+
+    Raises ValueError naming file and line for a record that is not a valid document.
+    """
+    import datasets
+
+    docs: list[Document] = []
+    for path in map(Path, paths):
+        files = sorted(path.rglob("*.jsonl")) if path.is_dir() else [path]
+        for f in files:
+            ds = datasets.load_dataset("json", data_files=str(f), split="train")
+            for lineno, record in enumerate(ds, 1):
+                record = {k: v for k, v in record.items() if v is not None}
+                record["meta"] = {k: v for k, v in (record.get("meta") or {}).items() if v is not None}
+                record["events"] = [{k: v for k, v in ev.items() if v is not None}
+                                    for ev in record.get("events", [])]
+                try:
+                    docs.append(Document.model_validate(record))
+                except ValueError as exc:
+                    raise ValueError(f"{f}:{lineno}: {exc}") from None
+    return docs
+
+
+def collate(windows: list[Window], pad_id: int) -> dict:
+    """Pad windows into a batch; spans and pairs are flattened across the batch."""
+    import torch
+
+    width = max(len(w.input_ids) for w in windows)
+    ids = torch.full((len(windows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(windows), width), dtype=torch.long)
+    labels = torch.full((len(windows), width), IGNORE, dtype=torch.long)
+    span_batch, span_start, span_end, span_type = [], [], [], []
+    pair_head, pair_tail, pair_type, pair_labels = [], [], [], []
+    for b, w in enumerate(windows):
+        n = len(w.input_ids)
+        ids[b, :n] = torch.tensor(w.input_ids)
+        mask[b, :n] = 1
+        labels[b, :n] = torch.tensor(w.labels)
+        offset = len(span_batch)  # pairs index spans across the whole batch
+        for s, e, t in w.spans:
+            span_batch.append(b)
+            span_start.append(s)
+            span_end.append(e)
+            span_type.append(t)
+        for (h, t, k), y in zip(w.pairs, w.pair_labels):
+            pair_head.append(h + offset)
+            pair_tail.append(t + offset)
+            pair_type.append(k)
+            pair_labels.append(y)
+    long = lambda xs: torch.tensor(xs, dtype=torch.long)  # noqa: E731
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels,
+            "span_batch": long(span_batch), "span_start": long(span_start), "span_end": long(span_end),
+            "span_type": long(span_type), "pair_head": long(pair_head), "pair_tail": long(pair_tail),
+            "pair_type": long(pair_type), "pair_labels": torch.tensor(pair_labels, dtype=torch.float)}

@@ -1,0 +1,98 @@
+"""Run a trained model over documents: windows -> encoder -> tags + pair scores -> events."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+
+import torch
+
+from liqa.data import TYPE2ID, candidate_pairs, span_tokens, tokenize, window_bounds
+from liqa.decoding import decode_links, decode_spans, merge_windows
+from liqa.model import LiqaModel
+from liqa.schema import Document
+
+
+class Predictor:
+    """Predicts entities, relations and events for documents, in input order.
+
+    Windows of many documents are batched together, longest first, so padding
+    is small; documents come out as soon as their chunk is done.
+    """
+
+    def __init__(self, model: LiqaModel, tokenizer, batch_size: int = 8, chunk_docs: int = 32,
+                 device: str | torch.device = "cpu"):
+        self.model = model.eval().to(device)
+        self.tokenizer = tokenizer
+        self.batch_size = batch_size
+        self.chunk_docs = chunk_docs
+        self.device = torch.device(device)
+        cfg = model.config
+        self.size, self.overlap, self.threshold = cfg.max_length - 2, cfg.overlap, cfg.link_threshold
+
+    def predict(self, docs: Iterable[Document]) -> Iterator[Document]:
+        chunk: list[Document] = []
+        for doc in docs:
+            chunk.append(doc)
+            if len(chunk) == self.chunk_docs:
+                yield from self._predict_chunk(chunk)
+                chunk = []
+        if chunk:
+            yield from self._predict_chunk(chunk)
+
+    @torch.no_grad()
+    def _predict_chunk(self, docs: list[Document]) -> list[Document]:
+        tokens = [tokenize(self.tokenizer, d.text) for d in docs]
+        jobs = [(i, s, e) for i, t in enumerate(tokens)
+                for s, e in (window_bounds(len(t.ids), self.size, self.overlap) if t.ids else [])]
+        jobs.sort(key=lambda j: j[2] - j[1], reverse=True)
+        states: dict[tuple[int, int], torch.Tensor] = {}
+        probs: dict[int, list[tuple[int, torch.Tensor]]] = defaultdict(list)
+        for b in range(0, len(jobs), self.batch_size):
+            batch = jobs[b:b + self.batch_size]
+            width = max(e - s for _, s, e in batch) + 2
+            ids = torch.full((len(batch), width), self.tokenizer.pad_token_id, dtype=torch.long)
+            mask = torch.zeros_like(ids)
+            for k, (i, s, e) in enumerate(batch):
+                row = [self.tokenizer.cls_token_id, *tokens[i].ids[s:e], self.tokenizer.sep_token_id]
+                ids[k, :len(row)] = torch.tensor(row)
+                mask[k, :len(row)] = 1
+            h = self.model.encode(ids.to(self.device), mask.to(self.device))  # (B, T, H)
+            p = torch.softmax(self.model.tag(h), dim=-1).cpu()  # (B, T, labels)
+            for k, (i, s, e) in enumerate(batch):
+                states[(i, s)] = h[k, :e - s + 2]
+                probs[i].append((s, p[k, 1:e - s + 1]))
+        out = []
+        for i, doc in enumerate(docs):
+            if not probs[i]:
+                out.append(doc.model_copy(update={"entities": [], "relations": [], "events": []}))
+                continue
+            merged = merge_windows(len(tokens[i].ids), probs[i])
+            entities = decode_spans(merged, tokens[i].offsets, doc.text)
+            pair_scores = self._score_pairs(i, tokens[i].offsets, entities, probs[i], states)
+            relations, events = decode_links(entities, pair_scores, self.threshold)
+            out.append(doc.model_copy(update={"entities": entities, "relations": relations, "events": events}))
+        return out
+
+    def _score_pairs(self, doc_i: int, offsets, entities, windows, states) -> dict[tuple[str, str], float]:
+        """Mean pair probability over the windows that hold both spans."""
+        ranges = {e.id: span_tokens(offsets, e.start, e.end) for e in entities}
+        sums: dict[tuple[str, str], list[float]] = defaultdict(list)
+        for start, win_probs in windows:
+            end = start + win_probs.shape[0]
+            inside = [e for e in entities if ranges[e.id] and start <= ranges[e.id][0] and ranges[e.id][1] <= end]
+            pairs = candidate_pairs([e.type for e in inside], [e.start for e in inside])
+            if not pairs:
+                continue
+            long = lambda xs: torch.tensor(xs, dtype=torch.long, device=self.device)  # noqa: E731
+            h = states[(doc_i, start)].unsqueeze(0)  # (1, T, H)
+            logits = self.model.score_pairs(
+                h, span_batch=long([0] * len(inside)),
+                span_start=long([ranges[e.id][0] - start + 1 for e in inside]),
+                span_end=long([ranges[e.id][1] - start + 1 for e in inside]),
+                span_type=long([TYPE2ID[e.type] for e in inside]),
+                pair_head=long([p[0] for p in pairs]), pair_tail=long([p[1] for p in pairs]),
+                pair_type=long([p[2] for p in pairs]))
+            for (hi, ti, _), pr in zip(pairs, torch.sigmoid(logits).tolist()):
+                sums[(inside[hi].id, inside[ti].id)].append(pr)
+        return {k: sum(v) / len(v) for k, v in sums.items()}
+

@@ -1,0 +1,40 @@
+"""Train a liqa model: python train.py --config configs/default.yaml [section.key=value ...]"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from liqa.config import ConfigError, load_config
+from liqa.training import train
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Train the span tagger and relation heads on annotated JSONL documents. "
+                    "Every config key is documented in configs/README.md.",
+        epilog="example: python train.py --config configs/default.yaml training.epochs=3 "
+               "training.output_dir=runs/try   |   several processes: accelerate launch train.py ...")
+    parser.add_argument("--config", required=True, help="YAML config (configs/default.yaml, configs/tiny.yaml)")
+    parser.add_argument("overrides", nargs="*", metavar="section.key=value",
+                        help="override config keys; values are read as YAML")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from OUTPUT_DIR/last after an interruption (loses at most one epoch)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    logging.getLogger("accelerate").setLevel(logging.WARNING)  # one line per saved file otherwise
+    try:
+        cfg = load_config(args.config, args.overrides)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    train(cfg, resume=args.resume)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
