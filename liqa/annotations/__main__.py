@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
 
@@ -64,6 +65,31 @@ def cmd_build(args: argparse.Namespace) -> int:
         write_jsonl(docs, target)
         print(f"{target}: {len(docs)} documents", file=sys.stderr)
     return 1 if failed or stale else 0
+
+
+def split_of(doc_id: str, dev: float, test: float) -> str:
+    """A document's split from its id alone, so adding documents never moves old ones."""
+    h = int(hashlib.sha1(doc_id.encode("utf-8")).hexdigest()[:8], 16) / 16**8
+    return "dev" if h < dev else "test" if h < dev + test else "train"
+
+
+def cmd_split(args: argparse.Namespace) -> int:
+    """Move markup sources from SRC/train/<group>/ to dev/ or test/ by a hash of their id."""
+    moved: dict[str, int] = {}
+    for f in sorted((args.src / "train").glob("*/*.lqm")):
+        try:
+            doc_id = markup.read(f).doc.id
+        except markup.MarkupError as exc:
+            print(f"{f}:{exc.line}: {exc.message}", file=sys.stderr)
+            return 1
+        split = split_of(doc_id, args.dev, args.test)
+        if split != "train":
+            target = args.src / split / f.parent.name / f.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            f.rename(target)
+            moved[split] = moved.get(split, 0) + 1
+    print(f"moved {moved.get('dev', 0)} documents to dev, {moved.get('test', 0)} to test", file=sys.stderr)
+    return 0
 
 
 def cmd_markup(args: argparse.Namespace) -> int:
@@ -142,6 +168,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="writes OUT/<split>/<group>.jsonl (default: %(default)s)")
     p.add_argument("--check", action="store_true", help="write nothing; fail if any JSONL is out of date")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("split", help="move new training sources to dev/test by a hash of their id")
+    p.add_argument("--src", type=Path, default=Path("annotations/src"), help="markup root (default: %(default)s)")
+    p.add_argument("--dev", type=float, default=0.15, help="share of documents for dev (default: %(default)s)")
+    p.add_argument("--test", type=float, default=0.15, help="share for test (default: %(default)s)")
+    p.set_defaults(func=cmd_split)
 
     p = sub.add_parser("markup", help="write documents as .lqm markup files for hand editing")
     p.add_argument("paths", nargs="+", help=".jsonl files or directories")

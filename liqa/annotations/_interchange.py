@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from liqa.annotations import _pydantic_message
+from liqa.text import guess_lang
 from liqa.schema import (ENTITY_TYPES, LANGS, LINK_TYPES, RELATION_TYPES,
                          Document, Entity, Link, Relation, event_links, links_to_events)
 
@@ -188,21 +189,6 @@ def build_document(fields: dict, entities: list[Entity], links: Iterable[ScoredL
         return None
 
 
-_PERSIAN_ONLY = set("پچژگ")
-_PERSIAN_YEH_KAF = set("\u06cc\u06a9")  # ی ک
-_ARABIC_YEH_KAF = set("\u064a\u0643")  # ي ك
-
-
-def guess_lang(text: str) -> str:
-    """en for mostly Latin text; otherwise fa when Persian letters (پ چ ژ گ, ی ک)
-    outnumber the Arabic ي ك, else ar."""
-    latin = sum(1 for ch in text if ch.isalpha() and ch < "\u0250")
-    arabic = sum(1 for ch in text if "\u0600" <= ch <= "\u06ff" or "\ufb50" <= ch <= "\ufefc")
-    if latin > arabic:
-        return "en"
-    fa = sum(ch in _PERSIAN_ONLY or ch in _PERSIAN_YEH_KAF for ch in text)
-    ar = sum(ch in _ARABIC_YEH_KAF for ch in text)
-    return "fa" if fa > ar else "ar"
 
 
 def resolve_lang(in_file: object, lang: str | None, text: str, log: Log, where: str, doc_id: str) -> object:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
-from liqa.normalize import normalize
+from liqa.text import normalize
 from liqa.schema import ENTITY_TYPES, LANGS, RELATION_TYPES, Document
 
 _WORD = re.compile(r"\w+")

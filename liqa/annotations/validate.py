@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from liqa.normalize import normalize
+from liqa.text import normalize
 from liqa.schema import (DATE_TYPES, PARTICIPANT_TYPES, RELATION_TYPES, TRIGGER_TYPES,
                          VENUE_TYPES, Document, trim_span)
 

@@ -1,0 +1,88 @@
+"""The prediction output contract: one JSON object per document (liqa/prediction.schema.json).
+
+Events are spelled out for analysts: each participant carries its text, type,
+roles and organizations, so a reader needs no id lookups.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from liqa.schema import Document
+
+SCHEMA_PATH = Path(__file__).with_name("prediction.schema.json")
+
+
+def to_output(doc: Document, warnings: list[str] | None = None) -> dict:
+    """A predicted document in the output contract's shape."""
+    by_id = {e.id: e for e in doc.entities}
+    roles: dict[str, list[str]] = {}
+    orgs: dict[str, list[str]] = {}
+    for r in doc.relations:
+        (roles if r.type == "HAS_ROLE" else orgs).setdefault(r.head, []).append(r.tail)
+
+    def ref(eid: str | None) -> dict | None:
+        return {"entity": eid, "text": by_id[eid].text} if eid else None
+
+    events = []
+    for ev in doc.events:
+        participants = []
+        for p in ev.participants:
+            # A named person's organizations may hang off the person or off the role they hold.
+            org_ids = orgs.get(p, []) + [o for r in roles.get(p, []) for o in orgs.get(r, [])]
+            participants.append({"entity": p, "text": by_id[p].text, "type": by_id[p].type,
+                                 "roles": [ref(r) for r in roles.get(p, [])],
+                                 "organizations": [ref(o) for o in dict.fromkeys(org_ids)]})
+        events.append({"id": ev.id, "type": ev.type, "triggers": ev.triggers, "score": ev.score,
+                       "participants": participants, "venue": ref(ev.venue), "date": ref(ev.date)})
+    out = {"id": doc.id, "lang": doc.lang}
+    if doc.date:
+        out["date"] = doc.date
+    out["entities"] = [{"id": e.id, "type": e.type, "start": e.start, "end": e.end, "text": e.text,
+                        "score": e.score} for e in doc.entities]
+    out["relations"] = [{"type": r.type, "head": r.head, "tail": r.tail, "score": r.score} for r in doc.relations]
+    out["events"] = events
+    out["warnings"] = list(warnings or [])
+    return out
+
+
+def output_line(doc: Document, warnings: list[str] | None = None) -> str:
+    return json.dumps(to_output(doc, warnings), ensure_ascii=False)
+
+
+def load_schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+class OutputWriter:
+    """Appends one complete JSON line per document, flushed at once.
+
+    With resume, ids already in the file are reported by `done` and a torn last
+    line (from a killed run) is cut off before anything is appended.
+    """
+
+    def __init__(self, path: Path | None, resume: bool = False):
+        self.path = path
+        self.done: set[str] = set()
+        if path is None:
+            import sys
+            self._f = sys.stdout
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if resume and path.exists():
+            data = path.read_bytes()
+            keep = data[:data.rfind(b"\n") + 1]  # drop a torn last line
+            for line in keep.decode("utf-8").splitlines():
+                self.done.add(json.loads(line)["id"])
+            path.write_bytes(keep)
+            self._f = path.open("a", encoding="utf-8")
+        else:
+            self._f = path.open("w", encoding="utf-8")
+
+    def write(self, record: str) -> None:
+        self._f.write(record + "\n")  # one write per line: a crash cannot split a record
+        self._f.flush()
+
+    def close(self) -> None:
+        if self.path is not None:
+            self._f.close()

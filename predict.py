@@ -1,0 +1,106 @@
+"""Extract meeting events from articles: python predict.py INPUT... [--model DIR] [--out FILE]"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from liqa.inputs import MAX_CHARS, InputError, read_inputs
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "default"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Predict meeting events (who met whom, roles, venue, date) in Arabic, Persian and "
+                    "English articles. Writes one JSON object per document, in input order "
+                    "(format: liqa/prediction.schema.json).",
+        epilog="examples: python predict.py examples/ --out out.jsonl | "
+               "cat docs.jsonl | python predict.py - | "
+               "accelerate launch --num_processes 2 predict.py big.jsonl --out out.jsonl")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help=".txt files, directories of .txt/.jsonl files, .jsonl files with "
+                             '{"id", "text", optional "lang", "date"} per line, or - for stdin')
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL,
+                        help="a model directory from train.py (default: the shipped model, %(default)s)")
+    parser.add_argument("--out", type=Path, default=None, help="output JSONL file (default: stdout)")
+    parser.add_argument("--batch-size", type=int, default=8, help="windows per forward pass (default: %(default)s)")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: accelerate's choice)")
+    parser.add_argument("--resume", action="store_true",
+                        help="skip documents whose id is already in --out (after a crash or kill)")
+    parser.add_argument("--max-chars", type=int, default=MAX_CHARS,
+                        help="refuse documents longer than this (default: %(default)s)")
+    args = parser.parse_args(argv)
+    if args.resume and args.out is None:
+        parser.error("--resume needs --out")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.WARNING)
+    from accelerate import PartialState
+    from tqdm.auto import tqdm
+
+    from liqa.inference import Predictor
+    from liqa.model import LiqaModel
+    from liqa.output import OutputWriter, output_line
+
+    state = PartialState(cpu=args.device == "cpu")
+    try:
+        model, tokenizer = LiqaModel.from_pretrained(args.model)
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot load model: {exc}", file=sys.stderr)
+        return 2
+    predictor = Predictor(model, tokenizer, batch_size=args.batch_size, device=args.device or state.device)
+
+    # Every process reads all inputs (cheap) and predicts every n-th document.
+    items, errors = [], 0
+    for item in read_inputs(args.inputs, args.max_chars):
+        if isinstance(item, InputError):
+            errors += 1
+            if state.is_main_process:
+                print(f"error: {item}", file=sys.stderr)
+        else:
+            items.append(item)
+    single = state.num_processes == 1
+    out_path = args.out if single or args.out is None else args.out.with_name(
+        f"{args.out.name}.part{state.process_index}")
+    writer = OutputWriter(out_path, resume=args.resume)
+    mine = [it for k, it in enumerate(items) if k % state.num_processes == state.process_index
+            and it.doc.id not in writer.done]
+    warnings = {id(it.doc): it.warnings for it in mine}
+    bar = tqdm(total=len(mine), unit="doc", disable=not state.is_local_main_process or not mine)
+    for doc, pred in zip((it.doc for it in mine), predictor.predict(it.doc for it in mine)):
+        writer.write(output_line(pred, warnings[id(doc)]))
+        bar.update()
+    bar.close()
+    writer.close()
+    if not single and args.out is not None:
+        state.wait_for_everyone()
+        if state.is_main_process:
+            _merge_parts(args.out, state.num_processes, [it.doc.id for it in items], args.resume)
+    if errors and state.is_main_process:
+        print(f"{errors} input(s) could not be read (see above); {len(items)} documents predicted", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _merge_parts(out: Path, n: int, order: list[str], resume: bool) -> None:
+    """Join the per-process files into --out, in input order."""
+    import json
+
+    lines: dict[str, str] = {}
+    if resume and out.exists():
+        lines.update((json.loads(ln)["id"], ln) for ln in out.read_text(encoding="utf-8").splitlines() if ln)
+    for k in range(n):
+        part = out.with_name(f"{out.name}.part{k}")
+        lines.update((json.loads(ln)["id"], ln) for ln in part.read_text(encoding="utf-8").splitlines() if ln)
+        part.unlink()
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text("".join(lines[i] + "\n" for i in order if i in lines), encoding="utf-8")
+    tmp.replace(out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
