@@ -24,7 +24,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              '{"id", "text", optional "lang", "date"} per line, or - for stdin')
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL,
                         help="a model directory from train.py (default: the shipped model, %(default)s)")
-    parser.add_argument("--out", type=Path, default=None, help="output JSONL file (default: stdout)")
+    parser.add_argument("--out", type=Path, default=None, help="output file (default: stdout)")
+    parser.add_argument("--format", choices=("jsonl", "html"), default="jsonl",
+                        help="jsonl: one JSON object per document (default); html: one self-contained page "
+                             "with highlighted spans and an events table per article")
     parser.add_argument("--batch-size", type=int, default=8, help="windows per forward pass (default: %(default)s)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: accelerate's choice)")
     parser.add_argument("--resume", action="store_true",
@@ -34,6 +37,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.resume and args.out is None:
         parser.error("--resume needs --out")
+    if args.resume and args.format == "html":
+        parser.error("--resume works with --format jsonl only")
     return args
 
 
@@ -64,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {item}", file=sys.stderr)
         else:
             items.append(item)
+    if args.format == "html":
+        return _write_html(args, predictor, items, errors) if state.is_main_process else 0
     single = state.num_processes == 1
     out_path = args.out if single or args.out is None else args.out.with_name(
         f"{args.out.name}.part{state.process_index}")
@@ -83,6 +90,27 @@ def main(argv: list[str] | None = None) -> int:
             _merge_parts(args.out, state.num_processes, [it.doc.id for it in items], args.resume)
     if errors and state.is_main_process:
         print(f"{errors} input(s) could not be read (see above); {len(items)} documents predicted", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def _write_html(args: argparse.Namespace, predictor, items: list, errors: int) -> int:
+    """One page for all documents, written at the end in one go."""
+    from tqdm.auto import tqdm
+
+    from liqa.output import to_output
+    from liqa.render import article, page
+
+    parts = []
+    preds = predictor.predict(it.doc for it in items)
+    for item, pred in tqdm(zip(items, preds), total=len(items), unit="doc"):
+        parts.append(article(to_output(pred, item.warnings), item.doc.text))
+    html = page(f"liqa: meetings in {len(items)} documents", "".join(parts))
+    if args.out is None:
+        sys.stdout.write(html)
+    else:
+        tmp = args.out.with_name(args.out.name + ".tmp")
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(args.out)
     return 1 if errors else 0
 
 

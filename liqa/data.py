@@ -96,12 +96,14 @@ def token_tags(tokens: Tokens, entities: Iterable[Entity]) -> tuple[list[int], l
 
 def gold_links(doc: Document) -> set[tuple[str, str]]:
     """(head id, tail id) of every true link, with events in their dense form:
-    every trigger of an event links to every argument, and triggers pairwise."""
+    every trigger of an event links to every argument, and each trigger to
+    every later one (SAME_EVENT is headed by the earlier, as in candidate_pairs)."""
+    start = {e.id: e.start for e in doc.entities}
     links = {(r.head, r.tail) for r in doc.relations}
     for ev in doc.events:
         args = ev.participants + [a for a in (ev.venue, ev.date) if a]
         links |= {(t, a) for t in ev.triggers for a in args}
-        links |= {(a, b) for a in ev.triggers for b in ev.triggers if a != b}
+        links |= {(a, b) for a in ev.triggers for b in ev.triggers if start[a] < start[b]}
     return links
 
 

@@ -7,7 +7,7 @@ import pytest
 from liqa.annotations import __main__ as cli
 from liqa.annotations import markup
 from liqa.annotations.stats import corpus_stats
-from liqa.annotations.validate import check_document, consistency
+from liqa.annotations.validate import check_document, consistency, read_explained
 from liqa.schema import Document, Entity, Event, Relation, canonical, event_links, links_to_events
 
 AR = """id: ar-1
@@ -120,6 +120,18 @@ def test_consistency_finds_type_conflicts_and_missed_mentions():
     msgs = [f.message for f in consistency([a, b])]
     assert any("'Hamas' is labeled ORG but not at text line 1" in m for m in msgs)
     assert any("'cairo' is labeled with different types: LOC in a; ORG in b" in m for m in msgs)
+
+
+def test_consistency_explained_conflicts_are_not_reported(tmp_path):
+    a = markup.parse("id: a\nlang: ar\n---\n[القدس]{LOC}\n---\n").doc
+    b = markup.parse("id: b\nlang: ar\n---\n[القدس]{ORG}\n---\n").doc
+    assert len(consistency([a, b])) == 1
+    f = tmp_path / "explained.tsv"
+    f.write_text("# why\nالقدس\tcity and newspaper\n", encoding="utf-8")
+    assert consistency([a, b], read_explained(f)) == []
+    f.write_text("no tab here\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="explained.tsv:1"):
+        read_explained(f)
 
 
 def test_stats_counts():

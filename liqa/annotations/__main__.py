@@ -9,7 +9,7 @@ from pathlib import Path
 from liqa.annotations import (Located, brat, doccano, find_files, labelstudio, load, markup,
                               unique_docs, validate)
 from liqa.annotations.stats import corpus_stats, to_markdown
-from liqa.annotations.validate import consistency
+from liqa.annotations.validate import consistency, read_explained
 from liqa.schema import LANGS, canonical, read_jsonl, write_jsonl
 
 
@@ -18,7 +18,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     issues += validate(located)
     for issue in issues:
         print(issue)
-    findings = [] if args.no_consistency else consistency(unique_docs(located))
+    explained = read_explained(args.explained) if args.explained.exists() else {}
+    findings = [] if args.no_consistency else consistency(unique_docs(located), explained)
     for f in findings:
         print(f"consistency: {f.doc_id}: {f.message}")
     n_files = len(find_files(args.paths))
@@ -155,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("paths", nargs="+", help=".jsonl or .lqm files, or directories of them")
     p.add_argument("--strict", action="store_true", help="also fail on consistency findings")
     p.add_argument("--no-consistency", action="store_true", help="skip the consistency report")
+    p.add_argument("--explained", type=Path, default=Path("annotations/consistency_explained.tsv"),
+                   help="type conflicts that are real differences, 'string<TAB>reason' per line "
+                        "(default: %(default)s, if it exists)")
     p.set_defaults(func=cmd_validate)
 
     p = sub.add_parser("stats", help="documents, tokens, spans, relations, events per language (markdown)")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -98,8 +99,13 @@ class Finding:
     message: str
 
 
-def consistency(docs: Iterable[Document]) -> list[Finding]:
-    """Strings labeled with different types, and labeled strings left unlabeled elsewhere in a document."""
+def consistency(docs: Iterable[Document], explained: dict[str, str] | None = None) -> list[Finding]:
+    """Strings labeled with different types, and labeled strings left unlabeled elsewhere in a document.
+
+    `explained` maps normalized strings whose type conflict is a real difference
+    (a city and a newspaper both called القدس) to the reason; those are not reported.
+    """
+    explained = {normalize(k): v for k, v in (explained or {}).items()}
     findings: list[Finding] = []
     types_of: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for doc in docs:
@@ -107,11 +113,23 @@ def consistency(docs: Iterable[Document]) -> list[Finding]:
             types_of[normalize(e.text)][e.type].append(doc.id)
         findings += _unlabeled_repeats(doc)
     for string, by_type in sorted(types_of.items()):
-        if len(by_type) > 1:
+        if len(by_type) > 1 and string not in explained:
             where = "; ".join(f"{t} in {', '.join(sorted(set(ids))[:3])}" for t, ids in sorted(by_type.items()))
             findings.append(Finding(sorted(set(sum(by_type.values(), [])))[0],
                                     f"{string!r} is labeled with different types: {where}"))
     return findings
+
+
+def read_explained(path: str | Path) -> dict[str, str]:
+    """The explained-conflicts file: `string<TAB>reason` lines, # comments."""
+    out = {}
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip() and not line.startswith("#"):
+            string, sep, reason = line.partition("\t")
+            if not sep or not reason.strip():
+                raise ValueError(f"{path}:{n}: write 'string<TAB>reason'")
+            out[string.strip()] = reason.strip()
+    return out
 
 
 def _unlabeled_repeats(doc: Document) -> list[Finding]:

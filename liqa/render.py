@@ -1,0 +1,79 @@
+"""Self-contained HTML pages: articles with highlighted spans and event tables.
+
+No scripts, fonts or links to fetch: a page opens on an air-gapped machine.
+Arabic and Persian articles are laid out right to left (dir="rtl").
+"""
+from __future__ import annotations
+
+from html import escape
+
+COLORS = {"PERSON": "#ffd6a5", "ORG": "#caffbf", "ROLE": "#bdb2ff", "LOC": "#9bf6ff",
+          "DATE": "#fdffb6", "MEETING": "#ffadad"}
+
+CSS = """
+body { font-family: "Noto Naskh Arabic", "Vazirmatn", Tahoma, "DejaVu Sans", sans-serif; margin: 2em auto;
+       max-width: 60em; color: #222; line-height: 1.7; }
+article { border: 1px solid #ddd; border-radius: 6px; padding: 1em 1.5em; margin-bottom: 2em; }
+.text { white-space: pre-wrap; }
+mark { border-radius: 3px; padding: 0 2px; }
+mark sub { font-size: 0.6em; font-family: sans-serif; opacity: 0.7; }
+table { border-collapse: collapse; width: 100%; margin-top: 1em; font-size: 0.95em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: start; vertical-align: top; }
+th { background: #f4f4f4; }
+.legend mark { margin-inline-end: 0.5em; }
+.meta { color: #666; font-size: 0.9em; }
+.warn { color: #a15c00; }
+""" + "".join(f"mark.{t} {{ background: {c}; }}\n" for t, c in COLORS.items())
+
+RTL = {"ar", "fa"}
+
+
+def highlight(text: str, entities: list[dict]) -> str:
+    """The text with each entity wrapped in <mark class=TYPE>, escaped."""
+    out, pos = [], 0
+    for e in sorted(entities, key=lambda e: e["start"]):
+        if e["start"] < pos:
+            continue  # predictions never overlap; guard against hand-made input
+        out.append(escape(text[pos:e["start"]]))
+        out.append(f'<mark class="{e["type"]}" title="{e["type"]} {e.get("score", "")}">'
+                   f'{escape(text[e["start"]:e["end"]])}<sub>{e["type"]}</sub></mark>')
+        pos = e["end"]
+    out.append(escape(text[pos:]))
+    return "".join(out)
+
+
+def events_table(record: dict) -> str:
+    """Who, role, organization, venue, date: one row per participant."""
+    if not record["events"]:
+        return '<p class="meta">No meeting found.</p>'
+    rows = []
+    for ev in record["events"]:
+        venue = escape(ev["venue"]["text"]) if ev["venue"] else "—"
+        date = escape(ev["date"]["text"]) if ev["date"] else "—"
+        for k, p in enumerate(ev["participants"]):
+            roles = "، ".join(escape(r["text"]) for r in p["roles"]) or "—"
+            orgs = "، ".join(escape(o["text"]) for o in p["organizations"]) or "—"
+            first = (f'<td rowspan="{len(ev["participants"])}">{ev["id"]} ({ev["score"]:.2f})</td>'
+                     if k == 0 else "")
+            tail = (f'<td rowspan="{len(ev["participants"])}">{venue}</td>'
+                    f'<td rowspan="{len(ev["participants"])}">{date}</td>' if k == 0 else "")
+            rows.append(f"<tr>{first}<td>{escape(p['text'])} <span class=meta>{p['type']}</span></td>"
+                        f"<td>{roles}</td><td>{orgs}</td>{tail}</tr>")
+    return ("<table><tr><th>event</th><th>who</th><th>role</th><th>organization</th>"
+            "<th>venue</th><th>date</th></tr>" + "".join(rows) + "</table>")
+
+
+def article(record: dict, text: str) -> str:
+    direction = "rtl" if record["lang"] in RTL else "ltr"
+    warnings = "".join(f'<p class="warn">{escape(w)}</p>' for w in record.get("warnings", []))
+    return (f'<article lang="{record["lang"]}" dir="{direction}">'
+            f'<h2 dir="ltr">{escape(record["id"])} <span class="meta">({record["lang"]})</span></h2>'
+            f'{warnings}<div class="text">{highlight(text, record["entities"])}</div>'
+            f"{events_table(record)}</article>")
+
+
+def page(title: str, body: str) -> str:
+    legend = "".join(f'<mark class="{t}">{t}</mark>' for t in COLORS)
+    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{escape(title)}</title>'
+            f"<style>{CSS}</style></head><body><h1>{escape(title)}</h1>"
+            f'<p class="legend">{legend}</p>{body}</body></html>\n')
