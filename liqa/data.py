@@ -247,3 +247,32 @@ def collate(windows: list[Window], pad_id: int) -> dict:
             "span_batch": long(span_batch), "span_start": long(span_start), "span_end": long(span_end),
             "span_type": long(span_type), "pair_head": long(pair_head), "pair_tail": long(pair_tail),
             "pair_type": long(pair_type), "pair_labels": torch.tensor(pair_labels, dtype=torch.float)}
+
+
+class LengthGroupedBatches:
+    """Batches of windows of similar length, in random order.
+
+    Random pools of `pool` batches are sorted by length and cut into batches,
+    then all batches are shuffled: padding shrinks (windows vary from a few
+    tokens to max_length) while every epoch still sees a fresh order. Uses
+    torch's global RNG, which training reseeds each epoch.
+    """
+
+    def __init__(self, lengths: list[int], batch_size: int, pool: int = 50):
+        self.lengths, self.batch_size, self.pool = lengths, batch_size, pool
+
+    def __iter__(self):
+        import torch
+
+        order = torch.randperm(len(self.lengths)).tolist()
+        size = self.batch_size * self.pool
+        batches = []
+        for p in range(0, len(order), size):
+            chunk = sorted(order[p:p + size], key=self.lengths.__getitem__)
+            batches += [chunk[b:b + self.batch_size] for b in range(0, len(chunk), self.batch_size)]
+        yield from (batches[i] for i in torch.randperm(len(batches)).tolist())
+
+    def __len__(self) -> int:
+        size = self.batch_size * self.pool
+        pools = [min(size, len(self.lengths) - p) for p in range(0, len(self.lengths), size)]
+        return sum(-(-n // self.batch_size) for n in pools)

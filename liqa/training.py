@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from liqa.config import Config
-from liqa.data import Coverage, collate, document_windows, load_documents
+from liqa.data import Coverage, LengthGroupedBatches, collate, document_windows, load_documents
 from liqa.inference import Predictor
 from liqa.metrics import selection_score, summary
 from liqa.model import LiqaConfig, LiqaModel, build_encoder
@@ -52,7 +52,7 @@ def train(cfg: Config, resume: bool = False) -> dict:
                for w in document_windows(d, i, tokenizer, model_cfg.max_length - 2, model_cfg.overlap, coverage)]
     if accelerator.is_main_process:
         logger.info(coverage.report("train"))
-    loader = DataLoader(windows, batch_size=t.batch_size, shuffle=True,
+    loader = DataLoader(windows, batch_sampler=LengthGroupedBatches([len(w.input_ids) for w in windows], t.batch_size),
                         collate_fn=partial(collate, pad_id=tokenizer.pad_token_id))
 
     enc_params = [p for p in model.encoder.parameters() if p.requires_grad]

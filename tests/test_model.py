@@ -157,3 +157,23 @@ def test_two_process_training(tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     assert (out / "best" / "model.safetensors").exists()
     assert len((out / "log.jsonl").read_text().splitlines()) == 2
+
+
+def test_length_grouped_batches_cover_every_window_once():
+    from liqa.data import LengthGroupedBatches
+
+    lengths = [(i * 37) % 300 + 2 for i in range(1001)]
+    sampler = LengthGroupedBatches(lengths, batch_size=8, pool=10)
+    torch.manual_seed(0)
+    batches = list(sampler)
+    assert len(batches) == len(sampler)
+    assert sorted(i for b in batches for i in b) == list(range(1001))
+    # grouping keeps padding small: batches span a narrow length range, random ones do not
+    def median_spread(bs):
+        spread = sorted(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in bs)
+        return spread[len(spread) // 2]
+
+    perm = torch.randperm(len(lengths)).tolist()
+    assert median_spread(batches) < 40 < 200 < median_spread([perm[k:k + 8] for k in range(0, 1001, 8)])
+    torch.manual_seed(0)
+    assert list(sampler) == batches  # same seed, same order: resume replays an epoch

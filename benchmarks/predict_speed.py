@@ -1,0 +1,92 @@
+"""Throughput of the whole prediction pipeline against the bare encoder, in one run.
+
+    python benchmarks/predict_speed.py [--model models/default] [--docs annotations/dev] [--repeat 3]
+
+The bare-encoder figure runs the same windows, in the same batches, through the
+encoder alone (no tokenizing, tagging, pair scoring or decoding): the ratio says
+how much the rest of the pipeline costs. Peak memory is the process's maximum RSS.
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from liqa.data import load_documents, tokenize, window_bounds  # noqa: E402
+from liqa.inference import Predictor  # noqa: E402
+from liqa.model import LiqaModel  # noqa: E402
+
+
+def bare_batches(predictor: Predictor, docs) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The exact batches the predictor builds, for the encoder-only run."""
+    tok = predictor.tokenizer
+    tokens = [tokenize(tok, d.text) for d in docs]
+    jobs = sorted(((i, s, e) for i, t in enumerate(tokens) for s, e in window_bounds(len(t.ids), predictor.size,
+                                                                                  predictor.overlap)),
+                  key=lambda j: j[2] - j[1], reverse=True)
+    batches = []
+    for b in range(0, len(jobs), predictor.batch_size):
+        batch = jobs[b:b + predictor.batch_size]
+        width = max(e - s for _, s, e in batch) + 2
+        ids = torch.full((len(batch), width), tok.pad_token_id, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for k, (i, s, e) in enumerate(batch):
+            row = [tok.cls_token_id, *tokens[i].ids[s:e], tok.sep_token_id]
+            ids[k, :len(row)] = torch.tensor(row)
+            mask[k, :len(row)] = 1
+        batches.append((ids, mask))
+    return batches
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "default")
+    parser.add_argument("--docs", nargs="+", default=[str(ROOT / "annotations" / "dev")])
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs of each; the best is reported")
+    args = parser.parse_args()
+
+    torch.manual_seed(0)
+    model, tok = LiqaModel.from_pretrained(args.model)
+    docs = [d.model_copy(update={"entities": [], "relations": [], "events": []}) for d in load_documents(args.docs)]
+    predictor = Predictor(model, tok, batch_size=args.batch_size)
+    n_tokens = sum(len(tokenize(tok, d.text).ids) for d in docs)
+    batches = bare_batches(predictor, docs)
+
+    def pipeline() -> None:
+        list(predictor.predict(docs))
+
+    @torch.no_grad()
+    def bare() -> None:
+        for ids, mask in batches:
+            model.encoder(input_ids=ids, attention_mask=mask)
+
+    pipeline()  # warm-up: first calls allocate
+    results = {}
+    for name, fn in (("pipeline", pipeline), ("bare encoder", bare)):
+        best = min(_timed(fn) for _ in range(args.repeat))
+        results[name] = best
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{len(docs)} documents, {n_tokens} tokens, {sum(len(b[0]) for b in batches)} windows, "
+          f"batch {args.batch_size}, torch threads {torch.get_num_threads()}")
+    for name, secs in results.items():
+        print(f"{name:>13}: {secs:7.2f} s  {len(docs) / secs:7.2f} docs/s  {n_tokens / secs:8.0f} tokens/s")
+    print(f"pipeline / bare encoder throughput: {results['bare encoder'] / results['pipeline']:.1%}")
+    print(f"peak memory (max RSS): {peak_mb:.0f} MB")
+
+
+def _timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+if __name__ == "__main__":
+    main()
