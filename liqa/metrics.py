@@ -1,11 +1,30 @@
-"""Scores of predicted documents against gold ones. Pure functions: no model here."""
+"""Scores of predicted documents against gold ones. Pure functions: no model here.
+
+- spans: seqeval on IOB2 word tags, strict mode and default mode side by side;
+- relations: Boundaries and Strict (Taillé et al., 2020);
+- events: trigger identification and classification, argument identification
+  and classification (ACE style, an event matched through a shared trigger);
+- records, what analysts read: who met whom (unordered participant pairs of one
+  event), participant-venue, participant-role and participant-date pairs, each
+  strict (exact offsets) and lenient (normalized text: letter variants,
+  diacritics, tatweel, ZWNJ, digits);
+- 95% bootstrap intervals over documents for the headline F1s.
+"""
 from __future__ import annotations
 
+import random
+import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from seqeval.metrics import classification_report
+from seqeval.scheme import IOB2
+
+from liqa.schema import ENTITY_TYPES, LANGS, RELATION_TYPES, Document
 from liqa.text import normalize
-from liqa.schema import Document
+
+_WORD = re.compile(r"\w+|[^\w\s]")
+HEADLINE = ("spans_strict", "relations_strict", "met_pairs_strict", "met_pairs_lenient")
 
 
 def prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
@@ -16,49 +35,226 @@ def prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
             "support": n_gold, "predicted": n_pred, "correct": tp}
 
 
-def _score(pred: Iterable[Counter], gold: Iterable[Counter]) -> dict[str, float]:
-    tp = n_pred = n_gold = 0
-    for p, g in zip(pred, gold):
-        tp += sum((p & g).values())
-        n_pred += sum(p.values())
-        n_gold += sum(g.values())
-    return prf(tp, n_pred, n_gold)
+def _counts(pred: Counter, gold: Counter) -> tuple[int, int, int]:
+    return sum((pred & gold).values()), sum(pred.values()), sum(gold.values())
 
 
-def spans(doc: Document, types: set[str] | None = None) -> Counter:
-    return Counter((e.type, e.start, e.end) for e in doc.entities if types is None or e.type in types)
+# ---- what is compared, per document -------------------------------------------------------
+
+def spans(doc: Document, types: Iterable[str] | None = None) -> Counter:
+    keep = set(types) if types is not None else None
+    return Counter((e.type, e.start, e.end) for e in doc.entities if keep is None or e.type in keep)
 
 
-def relations(doc: Document) -> Counter:
-    """Strict: relation type and both spans' offsets and types (Taillé et al., 2020)."""
+def relations(doc: Document, strict: bool = True) -> Counter:
+    """Strict: relation type, both spans' offsets and types. Boundaries: without the entity types."""
     ents = {e.id: e for e in doc.entities}
-    key = lambda i: (ents[i].type, ents[i].start, ents[i].end)  # noqa: E731
+    key = (lambda i: (ents[i].type, ents[i].start, ents[i].end)) if strict else \
+        (lambda i: (ents[i].start, ents[i].end))
     return Counter((r.type, key(r.head), key(r.tail)) for r in doc.relations)
 
 
-def met_pairs(doc: Document) -> Counter:
-    """Who met whom: unordered pairs of normalized participant names in the same event."""
+def event_triggers(doc: Document) -> Counter:
+    """Trigger identification: MEETING mentions that belong to an event (offsets)."""
     ents = {e.id: e for e in doc.entities}
-    pairs: set[tuple[str, str]] = set()
+    return Counter((ents[t].start, ents[t].end) for ev in doc.events for t in ev.triggers)
+
+
+def event_arguments(doc: Document, with_role: bool) -> Counter:
+    """(trigger offsets, [role], argument offsets), one per trigger of the event,
+    so an argument counts as found when it hangs off any trigger the gold event shares."""
+    ents = {e.id: e for e in doc.entities}
+    out: Counter = Counter()
     for ev in doc.events:
-        names = sorted({normalize(ents[p].text) for p in ev.participants})
+        args = [("participant", p) for p in ev.participants]
+        args += [(role, a) for role, a in (("venue", ev.venue), ("date", ev.date)) if a]
+        first = min((ents[t] for t in ev.triggers), key=lambda e: e.start)
+        for role, a in args:
+            out[((first.start, first.end), role if with_role else "", ents[a].start, ents[a].end)] += 1
+    return out
+
+
+def _name(doc: Document, eid: str, lenient: bool):
+    e = doc.entity(eid)
+    return normalize(e.text) if lenient else (e.start, e.end)
+
+
+def met_pairs(doc: Document, lenient: bool = True) -> Counter:
+    """Who met whom: unordered pairs of participants of the same event."""
+    pairs: set = set()
+    for ev in doc.events:
+        names = sorted({_name(doc, p, lenient) for p in ev.participants}, key=str)
         pairs |= {(a, b) for i, a in enumerate(names) for b in names[i + 1:]}
     return Counter(pairs)
 
 
-def summary(preds: list[Document], golds: list[Document]) -> dict[str, dict[str, float]]:
-    """Headline scores used to select checkpoints (the full report is evaluation's job)."""
+def participant_pairs(doc: Document, slot: str, lenient: bool = True) -> Counter:
+    """(participant, venue|date|role) pairs; roles through HAS_ROLE."""
+    out: set = set()
+    for ev in doc.events:
+        for p in ev.participants:
+            if slot in ("venue", "date"):
+                target = getattr(ev, slot)
+                targets = [target] if target else []
+            else:
+                targets = [r.tail for r in doc.relations if r.type == "HAS_ROLE" and r.head == p]
+            out |= {(_name(doc, p, lenient), _name(doc, t, lenient)) for t in targets}
+    return Counter(out)
+
+
+# Headline and record metrics as (name -> per-document extractor); micro-averaged over documents.
+RECORDS: dict[str, Callable[[Document], Counter]] = {
+    "spans_strict": spans,
+    "relations_strict": lambda d: relations(d, strict=True),
+    "relations_boundaries": lambda d: relations(d, strict=False),
+    "trigger_identification": event_triggers,
+    "trigger_classification": event_triggers,  # one event type: classifying is identifying
+    "argument_identification": lambda d: event_arguments(d, with_role=False),
+    "argument_classification": lambda d: event_arguments(d, with_role=True),
+    "met_pairs_strict": lambda d: met_pairs(d, lenient=False),
+    "met_pairs_lenient": lambda d: met_pairs(d, lenient=True),
+    **{f"participant_{s}_{m}": (lambda d, s=s, m=m: participant_pairs(d, s, lenient=m == "lenient"))
+       for s in ("venue", "role", "date") for m in ("strict", "lenient")},
+}
+
+
+# ---- seqeval on words ------------------------------------------------------------------------
+
+def iob2_words(text: str, entities: list, cuts: set[int]) -> tuple[list[tuple[int, int]], list[str]]:
+    """Word tokens (split further at every span edge in `cuts`) and their IOB2 tags.
+
+    Cutting at the edges of both gold and predicted spans gives both sides the
+    same tokens, so strict-mode seqeval counts exactly the spans whose
+    offsets match, even where a span starts inside a word (Arabic clitics).
+    """
+    words = []
+    for m in _WORD.finditer(text):
+        s, e = m.span()
+        inner = sorted(c for c in cuts if s < c < e)
+        for a, b in zip([s, *inner], [*inner, e]):
+            words.append((a, b))
+    tags = ["O"] * len(words)
+    for ent in entities:
+        inside = [k for k, (s, e) in enumerate(words) if ent.start <= s and e <= ent.end]
+        for n, k in enumerate(inside):
+            tags[k] = ("B-" if n == 0 else "I-") + ent.type
+    return words, tags
+
+
+def seqeval_scores(preds: list[Document], golds: list[Document]) -> dict:
+    y_true, y_pred = [], []
+    for p, g in zip(preds, golds):
+        cuts = {x for e in p.entities + g.entities for x in (e.start, e.end)}
+        y_true.append(iob2_words(g.text, g.entities, cuts)[1])
+        y_pred.append(iob2_words(p.text, p.entities, cuts)[1])
+    out = {}
+    for mode, kw in (("strict", {"mode": "strict", "scheme": IOB2}), ("default", {})):
+        rep = classification_report(y_true, y_pred, output_dict=True, zero_division=0, **kw)
+        out[mode] = {k: {"precision": round(float(v["precision"]), 4), "recall": round(float(v["recall"]), 4),
+                         "f1": round(float(v["f1-score"]), 4), "support": int(v["support"])}
+                     for k, v in rep.items()}
+    return out
+
+
+# ---- putting it together -----------------------------------------------------------------------
+
+def align(preds: list[Document], golds: list[Document]) -> list[tuple[Document, Document]]:
+    """Pairs (prediction, gold) by document id; both sides must hold the same documents."""
     by_id = {g.id: g for g in golds}
     missing = [p.id for p in preds if p.id not in by_id]
     if missing or len(preds) != len(golds):
         raise ValueError(f"predictions and gold do not hold the same documents (e.g. {missing[:3]})")
-    gold = [by_id[p.id] for p in preds]
-    return {
-        "spans": _score(map(spans, preds), map(spans, gold)),
-        "relations": _score(map(relations, preds), map(relations, gold)),
-        "triggers": _score((spans(p, {"MEETING"}) for p in preds), (spans(g, {"MEETING"}) for g in gold)),
-        "met_pairs": _score(map(met_pairs, preds), map(met_pairs, gold)),
-    }
+    pairs = [(p, by_id[p.id]) for p in preds]
+    for p, g in pairs:
+        if p.text != g.text:
+            raise ValueError(f"document {p.id}: the prediction's text differs from the gold text")
+    return pairs
+
+
+def score(pairs: list[tuple[Document, Document]]) -> dict:
+    """All metrics over the given (prediction, gold) pairs."""
+    per_doc = {name: [_counts(fn(p), fn(g)) for p, g in pairs] for name, fn in RECORDS.items()}
+    out = {name: prf(*map(sum, zip(*c))) if c else prf(0, 0, 0) for name, c in per_doc.items()}
+    out["relations_strict_by_type"] = {
+        t: prf(*map(sum, zip(*[_counts(Counter({k: v for k, v in relations(p).items() if k[0] == t}),
+                                           Counter({k: v for k, v in relations(g).items() if k[0] == t}))
+                                   for p, g in pairs]))) if pairs else prf(0, 0, 0)
+        for t in RELATION_TYPES}
+    out["seqeval"] = seqeval_scores([p for p, _ in pairs], [g for _, g in pairs]) if pairs else {}
+    out["documents"] = len(pairs)
+    return out
+
+
+def bootstrap(pairs: list[tuple[Document, Document]], names: Iterable[str] = HEADLINE,
+              n: int = 1000, seed: int = 0) -> dict[str, tuple[float, float]]:
+    """95% percentile intervals of micro F1, resampling documents with replacement."""
+    rng = random.Random(seed)
+    per_doc = {name: [_counts(RECORDS[name](p), RECORDS[name](g)) for p, g in pairs] for name in names}
+    out = {}
+    for name, counts in per_doc.items():
+        f1s = []
+        for _ in range(n):
+            sample = [counts[rng.randrange(len(counts))] for _ in counts]
+            f1s.append(prf(*map(sum, zip(*sample)))["f1"] if sample else 0.0)
+        f1s.sort()
+        out[name] = (f1s[int(0.025 * n)], f1s[min(int(0.975 * n), n - 1)])
+    return out
+
+
+def confusion(pairs: list[tuple[Document, Document]]) -> dict[str, dict[str, int]]:
+    """Gold type -> predicted type counts over exact-offset spans; "O" for missed or spurious."""
+    table = {t: Counter() for t in (*ENTITY_TYPES, "O")}
+    for p, g in pairs:
+        pred = {(e.start, e.end): e.type for e in p.entities}
+        gold = {(e.start, e.end): e.type for e in g.entities}
+        for k, t in gold.items():
+            table[t][pred.get(k, "O")] += 1
+        for k, t in pred.items():
+            if k not in gold:
+                table["O"][t] += 1
+    return {g: dict(c) for g, c in table.items()}
+
+
+def errors(pairs: list[tuple[Document, Document]], context: int = 40, limit: int = 200) -> list[dict]:
+    """False positive and negative spans and who-met-whom pairs, with their context."""
+    out = []
+    for p, g in pairs:
+        for kind, a, b in (("false positive", p, g), ("false negative", g, p)):
+            missing = spans(a) - spans(b)
+            for typ, s, e in sorted(missing.elements(), key=lambda x: x[1]):
+                out.append({"doc": g.id, "lang": g.lang, "what": "span", "kind": kind, "type": typ,
+                            "text": g.text[s:e], "context": _context(g.text, s, e, context)})
+            for pair in sorted(met_pairs(a) - met_pairs(b)):
+                out.append({"doc": g.id, "lang": g.lang, "what": "met pair", "kind": kind, "type": "MEETING",
+                            "text": " — ".join(pair), "context": ""})
+    return out[:limit]
+
+
+def _context(text: str, s: int, e: int, width: int) -> str:
+    left = text[max(0, s - width):s].replace("\n", " ")
+    right = text[e:e + width].replace("\n", " ")
+    return f"…{left}[{text[s:e]}]{right}…"
+
+
+def evaluate(preds: list[Document], golds: list[Document], n_boot: int = 1000) -> dict:
+    """The full report's numbers: overall, per language, intervals, confusion, errors."""
+    pairs = align(preds, golds)
+    result = {"overall": score(pairs), "by_language": {}}
+    for lang in LANGS:
+        sub = [(p, g) for p, g in pairs if g.lang == lang]
+        if sub:
+            result["by_language"][lang] = score(sub)
+    result["bootstrap_95"] = {k: list(v) for k, v in bootstrap(pairs, n=n_boot).items()}
+    result["confusion"] = confusion(pairs)
+    result["errors"] = errors(pairs)
+    return result
+
+
+def summary(preds: list[Document], golds: list[Document]) -> dict[str, dict[str, float]]:
+    """The few scores training logs each epoch."""
+    s = score(align(preds, golds))
+    return {"spans": s["spans_strict"], "relations": s["relations_strict"],
+            "triggers": s["trigger_identification"], "met_pairs": s["met_pairs_lenient"]}
 
 
 def selection_score(scores: dict[str, dict[str, float]]) -> float:

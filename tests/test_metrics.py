@@ -1,0 +1,103 @@
+"""The metric code on small cases computed by hand."""
+import pytest
+
+from liqa.annotations import markup
+from liqa.metrics import align, bootstrap, confusion, errors, evaluate, iob2_words, score
+from liqa.schema import Relation
+
+
+def doc(body: str, links: str = "", lang: str = "en", doc_id: str = "d"):
+    return markup.parse(f"id: {doc_id}\nlang: {lang}\n---\n{body}\n---\n{links}\n").doc
+
+
+GOLD = doc("[Fidan]{PERSON p1}, [Turkey's foreign minister]{ROLE r1}, [met]{MEETING m1} [Ali Baba]{PERSON p2} "
+           "and [Omar]{PERSON p3} in [Ankara]{LOC l1}.",
+           "rel HAS_ROLE p1 r1\nevent triggers=m1 participants=p1,p2,p3 venue=l1")
+
+
+def test_spans_strict_and_seqeval_agree_on_a_hand_count():
+    # pred: Fidan right, ROLE right, met right, "Baba" wrong boundary, Omar typed ORG, Ankara missed
+    pred = doc("[Fidan]{PERSON p1}, [Turkey's foreign minister]{ROLE r1}, [met]{MEETING m1} Ali [Baba]{PERSON p2} "
+               "and [Omar]{ORG p3} in Ankara.")
+    s = score([(pred, GOLD)])
+    # 3 of 5 predicted are right; 3 of 6 gold are found
+    assert s["spans_strict"] == {"precision": 0.6, "recall": 0.5, "f1": round(2 * .6 * .5 / 1.1, 4),
+                                 "support": 6, "predicted": 5, "correct": 3}
+    micro = s["seqeval"]["strict"]["micro avg"]
+    assert (micro["precision"], micro["recall"], micro["support"]) == (0.6, 0.5, 6)
+    assert s["seqeval"]["strict"]["PERSON"]["recall"] == round(1 / 3, 4)
+    assert s["seqeval"]["strict"]["LOC"]["recall"] == 0.0
+
+
+def test_words_are_cut_at_span_edges_inside_words():
+    text = "وهنية"
+    g = doc("و[هنية]{PERSON}", lang="ar")
+    words, tags = iob2_words(text, g.entities, {1, 5})
+    assert words == [(0, 1), (1, 5)] and tags == ["O", "B-PERSON"]
+    wrong = doc("[وهنية]{PERSON}", lang="ar")
+    assert score([(wrong, g)])["seqeval"]["strict"]["micro avg"]["f1"] == 0.0
+    assert score([(g, g)])["seqeval"]["strict"]["micro avg"]["f1"] == 1.0
+
+
+def test_relations_boundaries_versus_strict():
+    # the role is right in offsets but typed ORG: boundaries count the relation, strict does not
+    pred = doc("[Fidan]{PERSON p1}, [Turkey's foreign minister]{ORG r1}, met Ali Baba and Omar in Ankara.")
+    pred.relations.append(Relation(id="R1", type="HAS_ROLE", head="p1", tail="r1"))
+    s = score([(pred, GOLD)])
+    assert s["relations_boundaries"]["f1"] == 1.0
+    assert s["relations_strict"]["f1"] == 0.0
+
+
+def test_record_pairs_strict_and_lenient():
+    # the same person named twice; the prediction links the other mention, spelled with Persian letters
+    gold = doc("[هنية]{PERSON p1} [التقى]{MEETING m1} [النخالة]{PERSON p2}. قال هنیه ذلك.",
+               "event triggers=m1 participants=p1,p2", lang="ar")
+    pred = doc("هنية [التقى]{MEETING m1} [النخالة]{PERSON p2}. قال [هنیه]{PERSON p1} ذلك.",
+               "event triggers=m1 participants=p1,p2", lang="ar")
+    s = score([(pred, gold)])
+    assert s["met_pairs_strict"]["f1"] == 0.0  # different mention: offsets differ
+    assert s["met_pairs_lenient"]["f1"] == 1.0  # normalized names agree
+    assert s["trigger_identification"]["f1"] == 1.0
+
+
+def test_participant_pairs_and_arguments_by_hand():
+    pred = doc("[Fidan]{PERSON p1}, [Turkey's foreign minister]{ROLE r1}, [met]{MEETING m1} [Ali Baba]{PERSON p2} "
+               "and Omar in [Ankara]{LOC l1}.",
+               "rel HAS_ROLE p1 r1\nevent triggers=m1 participants=p1,p2 venue=l1")
+    s = score([(pred, GOLD)])
+    # gold pairs: Fidan-Ali, Fidan-Omar, Ali-Omar; predicted: Fidan-Ali
+    assert (s["met_pairs_lenient"]["precision"], s["met_pairs_lenient"]["recall"]) == (1.0, round(1 / 3, 4))
+    # venue pairs: gold 3 (one per participant), predicted 2, both right
+    assert (s["participant_venue_strict"]["correct"], s["participant_venue_strict"]["support"]) == (2, 3)
+    assert s["participant_role_lenient"]["f1"] == 1.0
+    # arguments: gold 4 (3 participants + venue), predicted 3, all right
+    assert (s["argument_classification"]["correct"], s["argument_classification"]["support"]) == (3, 4)
+
+
+def test_bootstrap_interval_brackets_the_estimate_and_is_repeatable():
+    docs = [doc(f"[A{i}]{{PERSON}} met [B{i}]{{PERSON}}.", doc_id=f"d{i}") for i in range(20)]
+    preds = [doc(f"[A{i}]{{PERSON}} met B{i}.", doc_id=f"d{i}") if i % 2 else d for i, d in enumerate(docs)]
+    pairs = list(zip(preds, docs))
+    point = score(pairs)["spans_strict"]["f1"]
+    lo, hi = bootstrap(pairs, ["spans_strict"], n=500)["spans_strict"]
+    assert lo <= point <= hi and lo < hi
+    assert bootstrap(pairs, ["spans_strict"], n=500) == bootstrap(pairs, ["spans_strict"], n=500)
+
+
+def test_confusion_errors_and_languages():
+    pred = doc("[Fidan]{ORG}, [Turkey's foreign minister]{ROLE}, [met]{MEETING} [Ali Baba]{PERSON} and [Omar]{PERSON} "
+               "in [Ankara]{LOC}.")
+    table = confusion([(pred, GOLD)])
+    assert table["PERSON"] == {"ORG": 1, "PERSON": 2}
+    errs = errors([(pred, GOLD)])
+    assert {"kind": "false positive", "type": "ORG", "text": "Fidan"}.items() <= errs[0].items()
+    assert errs[0]["context"].startswith("…[Fidan]")
+    fa = doc("[علی]{PERSON} [دیدار]{MEETING} کرد.", lang="fa", doc_id="f")
+    result = evaluate([pred, fa], [GOLD, fa], n_boot=50)
+    assert set(result["by_language"]) == {"en", "fa"}
+    assert result["by_language"]["fa"]["spans_strict"]["f1"] == 1.0
+
+
+def test_mismatched_documents_are_refused():
+    with pytest.raises(ValueError, match="same documents"):
+        align([GOLD], [doc("x", doc_id="other")])
