@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from liqa.data import load_documents, tokenize, window_bounds  # noqa: E402
-from liqa.inference import Predictor  # noqa: E402
+from liqa.inference import Predictor, quantize_int8  # noqa: E402
 from liqa.model import LiqaModel  # noqa: E402
 
 
@@ -51,10 +51,13 @@ def main() -> None:
     parser.add_argument("--docs", nargs="+", default=[str(ROOT / "annotations" / "dev")])
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each; the best is reported")
+    parser.add_argument("--int8", action="store_true", help="quantize the encoder to int8 first (as predict.py --int8)")
     args = parser.parse_args()
 
     torch.manual_seed(0)
     model, tok = LiqaModel.from_pretrained(args.model)
+    if args.int8:
+        model = quantize_int8(model)
     docs = [d.model_copy(update={"entities": [], "relations": [], "events": []}) for d in load_documents(args.docs)]
     predictor = Predictor(model, tok, batch_size=args.batch_size)
     n_tokens = sum(len(tokenize(tok, d.text).ids) for d in docs)

@@ -12,6 +12,22 @@ from liqa.model import LiqaModel
 from liqa.schema import Document
 
 
+def quantize_int8(model: LiqaModel) -> LiqaModel:
+    """Dynamic int8 quantization of the encoder's linear layers, for CPU inference.
+
+    Weights become int8 and activations are quantized on the fly; the heads
+    stay in float. torch marks this API deprecated, so its warnings are muted.
+    """
+    import warnings
+
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.encoder = quantize_dynamic(model.encoder, {torch.nn.Linear}, dtype=torch.qint8)
+    return model
+
+
 class Predictor:
     """Predicts entities, relations and events for documents, in input order.
 

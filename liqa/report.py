@@ -175,7 +175,8 @@ def write_report(result: dict, out: Path, title: str, notes: list[str], training
 
 
 def evaluate_and_report(data: list[str | Path], out: Path, model: Path | None = None,
-                        predictions: Path | None = None, batch_size: int = 8, n_boot: int = 1000) -> dict:
+                        predictions: Path | None = None, batch_size: int = 8, n_boot: int = 1000,
+                        int8: bool = False) -> dict:
     """Score a model (predicting first) or a prediction file on gold JSONL; write the report.
 
     Raises ValueError on unreadable gold data or predictions that do not match it.
@@ -188,13 +189,14 @@ def evaluate_and_report(data: list[str | Path], out: Path, model: Path | None = 
     files = [f for p in map(Path, data) for f in (sorted(p.rglob("*.jsonl")) if p.is_dir() else [p])]
     gold = [d for f in files for d in read_jsonl(f)]
     if model is not None:
-        from liqa.inference import Predictor
+        from liqa.inference import Predictor, quantize_int8
         from liqa.model import LiqaModel
 
         net, tok = LiqaModel.from_pretrained(model)
+        net = quantize_int8(net) if int8 else net
         blank = [d.model_copy(update={"entities": [], "relations": [], "events": []}) for d in gold]
         preds = list(Predictor(net, tok, batch_size=batch_size).predict(blank))
-        source = f"model {model}"
+        source = f"model {model}{' (int8 encoder)' if int8 else ''}"
     else:
         from liqa.output import from_output
 

@@ -7,6 +7,7 @@ Layout of `output_dir`:
     last/          the model after the last finished epoch, plus state/ (optimizer,
                    scheduler, RNG) and trainer_state.json, for --resume
     log.jsonl      one line of metrics per epoch
+    report/        the evaluation report of best/ on the dev data (as evaluate.py writes it)
     config.yaml    the resolved configuration
 """
 from __future__ import annotations
@@ -32,6 +33,7 @@ from liqa.data import Coverage, LengthGroupedBatches, collate, document_windows,
 from liqa.inference import Predictor
 from liqa.metrics import selection_score, summary
 from liqa.model import LiqaConfig, LiqaModel, build_encoder
+from liqa.report import evaluate_and_report
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +128,10 @@ def train(cfg: Config, resume: bool = False) -> dict:
                     epoch, record["train_loss"], score, metrics["spans"]["f1"], metrics["relations"]["f1"],
                     metrics["met_pairs"]["f1"], "  *best*" if improved else "")
     accelerator.end_training()
+    if accelerator.is_main_process and (out / "best").exists():
+        # the same report evaluate.py writes, for the best checkpoint on the dev data
+        evaluate_and_report(cfg.data.dev, out / "report", model=out / "best", batch_size=t.batch_size)
+        logger.info("dev report: %s", out / "report" / "report.md")
     return state["best_metrics"]
 
 

@@ -29,10 +29,8 @@ def tiny_cfg(out: Path, *extra: str):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    out = tmp_path_factory.mktemp("tiny")
-    training.train(tiny_cfg(out))
-    return out
+def trained(tiny_run):
+    return tiny_run
 
 
 def test_tiny_model_overfits_three_languages(trained):
@@ -48,6 +46,9 @@ def test_tiny_model_overfits_three_languages(trained):
     # the near miss (a denied and a planned meeting) produce no event
     by_id = {p.id: p for p in preds}
     assert by_id["tiny-en-2"].events == []
+    # training ends with the evaluation report of the best checkpoint on dev
+    report = json.loads((trained / "report" / "metrics.json").read_text())
+    assert report["overall"]["spans_strict"] == scores["spans"]
 
 
 def test_saved_model_is_small_and_reloads_identically(trained):

@@ -8,8 +8,6 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from liqa import training
-from liqa.config import load_config
 from liqa.output import OutputWriter, load_schema, to_output
 from liqa.schema import Document, Entity, Event, Relation
 
@@ -18,11 +16,8 @@ FIXTURE = ROOT / "tests" / "data" / "tiny.jsonl"
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("tinypred")
-    training.train(load_config(ROOT / "configs" / "tiny.yaml", [
-        f"training.output_dir={out}", f"data.train=[{FIXTURE}]", f"data.dev=[{FIXTURE}]"]))
-    return out / "best"
+def model_dir(tiny_run):
+    return tiny_run / "best"
 
 
 def run_predict(*args, stdin=None, cwd=ROOT):

@@ -6,19 +6,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from liqa import model_card, training
-from liqa.config import load_config
+from liqa import model_card
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "data" / "tiny.jsonl"
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("tinycard")
-    training.train(load_config(ROOT / "configs" / "tiny.yaml", [
-        f"training.output_dir={out}", f"data.train=[{FIXTURE}]", f"data.dev=[{FIXTURE}]"]))
-    return out / "best"
+def model_dir(tiny_run):
+    return tiny_run / "best"
 
 
 def test_card_numbers_equal_the_reports(model_dir, tmp_path):
