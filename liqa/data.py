@@ -40,6 +40,12 @@ def tokenize(tokenizer, text: str) -> Tokens:
         while e > s and text[e - 1].isspace():
             e -= 1
         offsets.append((s, e))
+    # A lone '▁' piece is given the first character of the word it precedes, which
+    # the next piece covers too; it owns no text of its own, so make it empty.
+    for k in range(len(offsets) - 1):
+        s, e = offsets[k]
+        if e > offsets[k + 1][0] >= s:
+            offsets[k] = (s, s)
     return Tokens(ids=list(enc["input_ids"]), offsets=offsets)
 
 

@@ -9,6 +9,7 @@ from collections import defaultdict
 import torch
 
 from liqa.schema import BIO_LABELS, Entity, Event, Link, Relation, trigger_groups, trim_span
+from liqa.text import normalize
 
 
 def merge_windows(n_tokens: int, windows: list[tuple[int, torch.Tensor]]) -> torch.Tensor:
@@ -33,12 +34,15 @@ def merge_windows(n_tokens: int, windows: list[tuple[int, torch.Tensor]]) -> tor
 
 
 def decode_spans(probs: torch.Tensor, offsets: list[tuple[int, int]], text: str) -> list[Entity]:
-    """IOB2 decoding over tokens; an I- that does not continue a span of its type starts one.
+    """IOB2 decoding over words; an I- that does not continue a span of its type starts one.
 
     `probs` holds the IOB2 label probabilities followed by the start-shift
-    probabilities (characters to skip in a span's first token). Tokens with no
-    characters (a lone '▁') neither start nor break a span. A span's score is
-    the mean probability of its tokens' labels.
+    probabilities (characters to skip in a span's first token). A word's first
+    token decides for the whole word and its other pieces follow it, so a span
+    never starts or stops inside a word (no "عبدال" + "لطيف" fragments); the
+    start shift still trims a proclitic off the first piece. Tokens with no
+    characters (a lone '▁') are skipped. A span's score is the mean
+    probability of its words' first-token labels.
     """
     tag_probs, shift_probs = probs[:, :len(BIO_LABELS)], probs[:, len(BIO_LABELS):]
     labels = tag_probs.argmax(-1).tolist()
@@ -46,9 +50,18 @@ def decode_spans(probs: torch.Tensor, offsets: list[tuple[int, int]], text: str)
     shifts = shift_probs.argmax(-1).tolist()
     spans: list[list] = []  # [type, first token, last token, scores]
     current = None
+    prev_end, k_prev = None, -1  # end offset and index of the previous non-empty token
     for k, (lab, (s, e)) in enumerate(zip(labels, offsets)):
         if s == e:
             continue
+        inside_word = prev_end == s and text[s - 1].isalnum() and text[s].isalnum()
+        prev_end = e
+        if inside_word:
+            if current is not None and current[2] == k_prev:
+                current[2] = k
+            k_prev = k
+            continue
+        k_prev = k
         tag = BIO_LABELS[lab]
         if tag == "O":
             current = None
@@ -111,6 +124,7 @@ def decode_links(entities: list[Entity], pair_scores: dict[tuple[str, str], floa
                 if by_id[t].type == "ROLE" and t in holder:
                     t = holder[t][0]
                 participants[t] = max(participants.get(t, 0.0), s)
+        participants = _one_mention_each(participants, by_id)
         if not participants:
             continue
         venue = _best(best, by_id, "LOC")
@@ -119,6 +133,22 @@ def decode_links(entities: list[Entity], pair_scores: dict[tuple[str, str], floa
         events.append(Event(id=f"E{len(events) + 1}", triggers=group, participants=order,
                             venue=venue, date=date, score=round(max(participants.values()), 4)))
     return relations, events
+
+
+def _one_mention_each(participants: dict[str, float], by_id: dict[str, Entity]) -> dict[str, float]:
+    """One mention per participant, by its fullest name: a mention whose words are
+    all in another participant's of the same type goes ("جعجع" beside "سمير
+    جعجع"), and of two mentions with the same name the better-scored stays."""
+    words = {i: frozenset(normalize(by_id[i].text).split()) for i in participants}
+    rank = {i: (participants[i], -by_id[i].start) for i in participants}
+    keep = {}
+    for i, s in participants.items():
+        covered = any(j != i and by_id[j].type == by_id[i].type
+                      and (words[i] < words[j] or (words[i] == words[j] and rank[j] > rank[i]))
+                      for j in participants)
+        if not covered:
+            keep[i] = s
+    return keep
 
 
 def _best(scores: dict[str, float], by_id: dict[str, Entity], typ: str) -> str | None:
