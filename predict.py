@@ -30,8 +30,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "with highlighted spans and an events table per article")
     parser.add_argument("--batch-size", type=int, default=8, help="windows per forward pass (default: %(default)s)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: accelerate's choice)")
-    parser.add_argument("--int8", action="store_true",
-                        help="quantize the encoder's linear layers to int8 (CPU only; faster, see README)")
     parser.add_argument("--resume", action="store_true",
                         help="skip documents whose id is already in --out (after a crash or kill)")
     parser.add_argument("--max-chars", type=int, default=MAX_CHARS,
@@ -50,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     from accelerate import PartialState
     from tqdm.auto import tqdm
 
-    from liqa.inference import Predictor, quantize_int8
+    from liqa.inference import Predictor
     from liqa.model import LiqaModel
     from liqa.output import OutputWriter, output_line
 
@@ -60,8 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: cannot load model: {exc}", file=sys.stderr)
         return 2
-    if args.int8:
-        model = quantize_int8(model)
     predictor = Predictor(model, tokenizer, batch_size=args.batch_size, device=args.device or state.device)
 
     # Every process reads all inputs (cheap) and predicts every n-th document.

@@ -118,7 +118,7 @@ def plots(result: dict, out: Path, training_log: Path | None) -> list[str]:
     ax.set_ylim(0, 1)
     ax.set_ylabel("F1 (seqeval strict)")
     ax.set_title("Span F1 per type and language")
-    ax.legend()
+    ax.legend(ncol=len(langs), loc="upper center", bbox_to_anchor=(0.5, -0.08))  # below, off the bars
     fig.tight_layout()
     fig.savefig(out / "f1_by_type_language.png", dpi=110)
     plt.close(fig)

@@ -178,3 +178,15 @@ def test_length_grouped_batches_cover_every_window_once():
     assert median_spread(batches) < 40 < 200 < median_spread([perm[k:k + 8] for k in range(0, 1001, 8)])
     torch.manual_seed(0)
     assert list(sampler) == batches  # same seed, same order: resume replays an epoch
+
+
+def test_token_offsets_never_overlap():
+    from liqa.encoder import tiny_encoder
+
+    _, tok = tiny_encoder()
+    text = "لدى سلطنة عمان، وفي ژنو دیدار کردند. Talks in Geneva."
+    offsets = tokenize(tok, text).offsets
+    for (s1, e1), (s2, e2) in zip(offsets, offsets[1:]):
+        assert e1 <= s2 or s1 == e1, (offsets, text)
+    covered = "".join(text[s:e] for s, e in offsets)
+    assert covered == "".join(text.split())  # every non-space character exactly once
