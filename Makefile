@@ -1,5 +1,5 @@
 # Two commands set everything up on a fresh machine (see README.md):
-#   make demo   predict on examples/ with the shipped model
+#   make demo   predict on examples/ with the shipped model -> runs/demo/
 #   make test   run the test suite
 # Both create or reuse the virtual environment in .venv.
 
@@ -16,7 +16,8 @@ PY := .venv/bin/python
 venv: .venv/.installed
 
 demo: .venv/.installed
-	$(PY) predict.py examples/ --out examples/predictions.jsonl
+	$(PY) predict.py examples/ --out runs/demo/predictions.jsonl
+	@echo "predictions: runs/demo/predictions.jsonl (an HTML view: predict.py examples/ --format html --out FILE.html)"
 
 test: .venv/.installed
 	HF_HUB_OFFLINE=1 $(PY) -m pytest

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Every process reads all inputs (cheap) and predicts every n-th document.
     items, errors = [], 0
-    for item in read_inputs(args.inputs, args.max_chars):
+    for item in read_inputs(args.inputs, args.max_chars, skip=args.out):
         if isinstance(item, InputError):
             errors += 1
             if state.is_main_process:

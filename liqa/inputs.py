@@ -32,15 +32,20 @@ class Item:
     warnings: list[str]
 
 
-def read_inputs(inputs: list[str], max_chars: int = MAX_CHARS) -> Iterator[Item | InputError]:
-    """Documents in input order: files as given, directories sorted, JSONL line by line."""
+def read_inputs(inputs: list[str], max_chars: int = MAX_CHARS,
+                skip: Path | None = None) -> Iterator[Item | InputError]:
+    """Documents in input order: files as given, directories sorted, JSONL line by line.
+
+    `skip` (the output file) is never read, even inside an input directory.
+    """
     for name in inputs:
         if name == "-":
             yield from _read_stream(sys.stdin.buffer.read(), "<stdin>", max_chars)
             continue
         path = Path(name)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".jsonl") and p.is_file())
+            files = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".jsonl") and p.is_file()
+                           and not (skip is not None and p.resolve() == skip.resolve()))
             if not files:
                 yield InputError(name, "directory holds no .txt or .jsonl files")
             for f in files:

@@ -125,3 +125,12 @@ def test_two_processes_write_the_same_output(model_dir, tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     assert two.read_text(encoding="utf-8") == one.read_text(encoding="utf-8")
     assert not list(tmp_path.glob("two.jsonl.part*"))
+
+
+def test_output_inside_an_input_directory_is_not_read_back(model_dir, tmp_path):
+    (tmp_path / "a.txt").write_text("Antonio Guterres met William Ruto in Nairobi.", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    for _ in range(2):
+        res = run_predict(tmp_path, "--model", model_dir, "--out", out)
+        assert res.returncode == 0, res.stderr
+        assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["a"]
