@@ -35,7 +35,7 @@ def test_punctuation_next_to_a_word_is_not_inside_it():
 
 
 def test_an_event_lists_each_participant_once_by_its_fullest_name():
-    text = "Samir Geagea met Rai. Geagea said so."
+    # the text: "Samir Geagea met Rai. Geagea said so."
     e = [Entity(id="p1", type="PERSON", start=0, end=12, text="Samir Geagea"),
          Entity(id="m1", type="MEETING", start=13, end=16, text="met"),
          Entity(id="p2", type="PERSON", start=17, end=20, text="Rai"),
@@ -45,7 +45,7 @@ def test_an_event_lists_each_participant_once_by_its_fullest_name():
 
 
 def test_links_below_threshold_and_roles_with_named_holders():
-    text = "Minister Ali met the envoy."
+    # the text: "Minister Ali met the envoy."
     e = [Entity(id="r1", type="ROLE", start=0, end=8, text="Minister"),
          Entity(id="p1", type="PERSON", start=9, end=12, text="Ali"),
          Entity(id="m1", type="MEETING", start=13, end=16, text="met"),
