@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 import math
 import shutil
 import time
@@ -78,6 +79,9 @@ def train(cfg: Config, resume: bool = False) -> dict:
         out.mkdir(parents=True, exist_ok=True)
         (out / "config.yaml").write_text(yaml.safe_dump(cfg.model_dump(), sort_keys=False, allow_unicode=True))
         (out / "log.jsonl").write_text("")
+        # what this run learned from, for the model card (the corpus may grow later)
+        counts = {name: dict(Counter(d.lang for d in docs)) for name, docs in (("train", train_docs), ("dev", dev_docs))}
+        (out / "data.json").write_text(json.dumps(counts))
 
     logger.info("***** Running training *****  %d documents, %d windows, %d epochs, batch %d x %d processes x %d accum",
                 len(train_docs), len(windows), t.epochs, t.batch_size, accelerator.num_processes, t.grad_accum)
@@ -117,6 +121,7 @@ def train(cfg: Config, resume: bool = False) -> dict:
             if improved:
                 unwrapped.save_pretrained(out / "best")
                 (out / "best" / "training_config.yaml").write_text((out / "config.yaml").read_text())
+                shutil.copyfile(out / "data.json", out / "best" / "data.json")
                 (out / "best" / "dev_metrics.json").write_text(json.dumps(record, indent=1))
             unwrapped.save_pretrained(out / "last")
             for d in ("best", "last"):  # each model carries its training curve
