@@ -129,6 +129,10 @@ def test_consistency_explained_conflicts_are_not_reported(tmp_path):
     f = tmp_path / "explained.tsv"
     f.write_text("# why\nالقدس\tcity and newspaper\n", encoding="utf-8")
     assert consistency([a, b], read_explained(f)) == []
+    c = markup.parse("id: c\nlang: fa\n---\n[نشست]{MEETING} و نشست خبری\n---\n").doc
+    assert len(consistency([c])) == 1
+    f.write_text("نشست\ta meeting, and a press conference\n", encoding="utf-8")
+    assert consistency([c], read_explained(f)) == []
     f.write_text("no tab here\n", encoding="utf-8")
     with pytest.raises(ValueError, match="explained.tsv:1"):
         read_explained(f)

@@ -97,13 +97,15 @@ def check_document(doc: Document) -> list[Problem]:
 class Finding:
     doc_id: str
     message: str
+    string: str = ""  # the labeled string the finding is about
 
 
 def consistency(docs: Iterable[Document], explained: dict[str, str] | None = None) -> list[Finding]:
     """Strings labeled with different types, and labeled strings left unlabeled elsewhere in a document.
 
-    `explained` maps normalized strings whose type conflict is a real difference
-    (a city and a newspaper both called القدس) to the reason; those are not reported.
+    `explained` maps strings whose conflicts are real differences (a city and a
+    newspaper both called القدس; "نشست" for a meeting and for a press
+    conference) to the reason; neither kind of finding is reported for them.
     """
     explained = {normalize(k): v for k, v in (explained or {}).items()}
     findings: list[Finding] = []
@@ -111,7 +113,7 @@ def consistency(docs: Iterable[Document], explained: dict[str, str] | None = Non
     for doc in docs:
         for e in doc.entities:
             types_of[normalize(e.text)][e.type].append(doc.id)
-        findings += _unlabeled_repeats(doc)
+        findings += [f for f in _unlabeled_repeats(doc) if normalize(f.string) not in explained]
     for string, by_type in sorted(types_of.items()):
         if len(by_type) > 1 and string not in explained:
             where = "; ".join(f"{t} in {', '.join(sorted(set(ids))[:3])}" for t, ids in sorted(by_type.items()))
@@ -148,5 +150,5 @@ def _unlabeled_repeats(doc: Document) -> list[Finding]:
             if word_edge and not any(covered[s:t]):
                 line = doc.text.count("\n", 0, s) + 1
                 out.append(Finding(doc.id, f"{e.text!r} is labeled {e.type} but not at text line {line} "
-                                           f"(offset {s})"))
+                                           f"(offset {s})", e.text))
     return out
