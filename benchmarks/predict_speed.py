@@ -19,30 +19,15 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from liqa.data import load_documents, tokenize, window_bounds  # noqa: E402
+from liqa.data import load_documents, tokenize  # noqa: E402
 from liqa.inference import Predictor, quantize_int8  # noqa: E402
 from liqa.model import LiqaModel  # noqa: E402
 
 
 def bare_batches(predictor: Predictor, docs) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """The exact batches the predictor builds, for the encoder-only run."""
-    tok = predictor.tokenizer
-    tokens = [tokenize(tok, d.text) for d in docs]
-    jobs = sorted(((i, s, e) for i, t in enumerate(tokens) for s, e in window_bounds(len(t.ids), predictor.size,
-                                                                                  predictor.overlap)),
-                  key=lambda j: j[2] - j[1], reverse=True)
-    batches = []
-    for b in range(0, len(jobs), predictor.batch_size):
-        batch = jobs[b:b + predictor.batch_size]
-        width = max(e - s for _, s, e in batch) + 2
-        ids = torch.full((len(batch), width), tok.pad_token_id, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for k, (i, s, e) in enumerate(batch):
-            row = [tok.cls_token_id, *tokens[i].ids[s:e], tok.sep_token_id]
-            ids[k, :len(row)] = torch.tensor(row)
-            mask[k, :len(row)] = 1
-        batches.append((ids, mask))
-    return batches
+    tokens = [tokenize(predictor.tokenizer, d.text) for d in docs]
+    return [(ids, mask) for _, ids, mask in predictor.batches(tokens)]
 
 
 def main() -> None:
@@ -58,7 +43,7 @@ def main() -> None:
     model, tok = LiqaModel.from_pretrained(args.model)
     if args.int8:
         model = quantize_int8(model)
-    docs = [d.model_copy(update={"entities": [], "relations": [], "events": []}) for d in load_documents(args.docs)]
+    docs = [d.unannotated() for d in load_documents(args.docs)]
     predictor = Predictor(model, tok, batch_size=args.batch_size)
     n_tokens = sum(len(tokenize(tok, d.text).ids) for d in docs)
     batches = bare_batches(predictor, docs)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 
 import torch
 
-from liqa.data import TYPE2ID, candidate_pairs, span_tokens, tokenize, window_bounds
+from liqa.data import TYPE2ID, Tokens, candidate_pairs, span_tokens, tokenize, window_bounds
 from liqa.decoding import decode_links, decode_spans, merge_windows
 from liqa.model import LiqaModel
 from liqa.schema import Document
@@ -55,14 +55,15 @@ class Predictor:
         if chunk:
             yield from self._predict_chunk(chunk)
 
-    @torch.no_grad()
-    def _predict_chunk(self, docs: list[Document]) -> list[Document]:
-        tokens = [tokenize(self.tokenizer, d.text) for d in docs]
+    def batches(self, tokens: list[Tokens]) -> Iterator[tuple[list[tuple[int, int, int]], torch.Tensor, torch.Tensor]]:
+        """Windows of the tokenized documents as padded batches, longest first.
+
+        Yields (jobs, input_ids, attention_mask); a job is (document index,
+        first token, end token) of one window.
+        """
         jobs = [(i, s, e) for i, t in enumerate(tokens)
                 for s, e in (window_bounds(len(t.ids), self.size, self.overlap) if t.ids else [])]
         jobs.sort(key=lambda j: j[2] - j[1], reverse=True)
-        states: dict[tuple[int, int], torch.Tensor] = {}
-        probs: dict[int, list[tuple[int, torch.Tensor]]] = defaultdict(list)
         for b in range(0, len(jobs), self.batch_size):
             batch = jobs[b:b + self.batch_size]
             width = max(e - s for _, s, e in batch) + 2
@@ -72,6 +73,14 @@ class Predictor:
                 row = [self.tokenizer.cls_token_id, *tokens[i].ids[s:e], self.tokenizer.sep_token_id]
                 ids[k, :len(row)] = torch.tensor(row)
                 mask[k, :len(row)] = 1
+            yield batch, ids, mask
+
+    @torch.no_grad()
+    def _predict_chunk(self, docs: list[Document]) -> list[Document]:
+        tokens = [tokenize(self.tokenizer, d.text) for d in docs]
+        states: dict[tuple[int, int], torch.Tensor] = {}
+        probs: dict[int, list[tuple[int, torch.Tensor]]] = defaultdict(list)
+        for batch, ids, mask in self.batches(tokens):
             h = self.model.encode(ids.to(self.device), mask.to(self.device))  # (B, T, H)
             tag_logits, shift_logits = self.model.tag(h)
             # tag and shift probabilities travel together through window merging
@@ -82,7 +91,7 @@ class Predictor:
         out = []
         for i, doc in enumerate(docs):
             if not probs[i]:
-                out.append(doc.model_copy(update={"entities": [], "relations": [], "events": []}))
+                out.append(doc.unannotated())
                 continue
             merged = merge_windows(len(tokens[i].ids), probs[i])
             entities = decode_spans(merged, tokens[i].offsets, doc.text)

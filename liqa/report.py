@@ -194,7 +194,7 @@ def evaluate_and_report(data: list[str | Path], out: Path, model: Path | None = 
 
         net, tok = LiqaModel.from_pretrained(model)
         net = quantize_int8(net) if int8 else net
-        blank = [d.model_copy(update={"entities": [], "relations": [], "events": []}) for d in gold]
+        blank = [d.unannotated() for d in gold]
         preds = list(Predictor(net, tok, batch_size=batch_size).predict(blank))
         source = f"model {model}{' (int8 encoder)' if int8 else ''}"
     else:

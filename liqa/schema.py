@@ -116,6 +116,10 @@ class Document(_Strict):
     # Free-form provenance: author, reviewer, generated (augmentation), notes.
     meta: dict[str, str | bool | int | float | None] = {}
 
+    def unannotated(self) -> Document:
+        """The same text and metadata with no entities, relations or events (model input)."""
+        return self.model_copy(update={"entities": [], "relations": [], "events": []})
+
     def entity(self, eid: str) -> Entity:
         for e in self.entities:
             if e.id == eid:
