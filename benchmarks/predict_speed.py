@@ -1,6 +1,7 @@
 """Throughput of the whole prediction pipeline against the bare encoder, in one run.
 
     python benchmarks/predict_speed.py [--model models/default] [--docs annotations/dev] [--repeat 3]
+                                       [--vocabulary full|arabic-latin] [--int8]
 
 The bare-encoder figure runs the same windows, in the same batches, through the
 encoder alone (no tokenizing, tagging, pair scoring or decoding): the ratio says
@@ -20,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from liqa.data import load_documents, tokenize  # noqa: E402
+from liqa.config import VOCABULARIES  # noqa: E402
 from liqa.inference import Predictor, quantize_int8  # noqa: E402
 from liqa.model import LiqaModel  # noqa: E402
 
@@ -36,11 +38,12 @@ def main() -> None:
     parser.add_argument("--docs", nargs="+", default=[str(ROOT / "annotations" / "dev")])
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each; the best is reported")
-    parser.add_argument("--int8", action="store_true", help="quantize the encoder to int8 first (as predict.py --int8)")
+    parser.add_argument("--int8", action="store_true", help="quantize the encoder to int8 first (as evaluate.py --int8)")
+    parser.add_argument("--vocabulary", choices=VOCABULARIES, help="override the model's vocabulary")
     args = parser.parse_args()
 
     torch.manual_seed(0)
-    model, tok = LiqaModel.from_pretrained(args.model)
+    model, tok = LiqaModel.from_pretrained(args.model, vocabulary=args.vocabulary)
     if args.int8:
         model = quantize_int8(model)
     docs = [d.unannotated() for d in load_documents(args.docs)]
@@ -63,7 +66,8 @@ def main() -> None:
         results[name] = best
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{len(docs)} documents, {n_tokens} tokens, {sum(len(b[0]) for b in batches)} windows, "
-          f"batch {args.batch_size}, torch threads {torch.get_num_threads()}")
+          f"batch {args.batch_size}, torch threads {torch.get_num_threads()}, "
+          f"{model.config.encoder_layers} layers, vocabulary {model.config.vocabulary} ({len(tok)} pieces)")
     for name, secs in results.items():
         print(f"{name:>13}: {secs:7.2f} s  {len(docs) / secs:7.2f} docs/s  {n_tokens / secs:8.0f} tokens/s")
     print(f"pipeline / bare encoder throughput: {results['bare encoder'] / results['pipeline']:.1%}")

@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+# Tokenizer vocabularies (liqa.encoder.prune_vocabulary): every script's pieces, or only those
+# of Arabic and Latin script, which halves the embedding table.
+Vocabulary = Literal["full", "arabic-latin"]
+VOCABULARIES: tuple[str, ...] = get_args(Vocabulary)
 
 
 class _Section(BaseModel):
@@ -22,6 +28,7 @@ class ModelSection(_Section):
     max_length: int = Field(default=256, ge=8, le=512)
     overlap: int = Field(default=64, ge=0)
     link_threshold: float = Field(default=0.5, gt=0, lt=1)
+    vocabulary: Vocabulary = "full"
 
 
 class DataSection(_Section):

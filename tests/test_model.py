@@ -61,6 +61,14 @@ def test_saved_model_is_small_and_reloads_identically(trained):
     assert list(Predictor(a, tok).predict(docs)) == list(Predictor(b, tok).predict(docs))
 
 
+def test_any_model_runs_with_the_pruned_vocabulary(trained):
+    full, ftok = LiqaModel.from_pretrained(trained / "best")
+    small, stok = LiqaModel.from_pretrained(trained / "best", vocabulary="arabic-latin")
+    assert len(stok) < 0.55 * len(ftok) and small.config.vocabulary == "arabic-latin"
+    docs = [d.unannotated() for d in read_jsonl(FIXTURE)]
+    assert list(Predictor(small, stok).predict(docs)) == list(Predictor(full, ftok).predict(docs))
+
+
 def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, monkeypatch):
     extra = ["training.epochs=4", "training.patience=10"]
     training.train(tiny_cfg(tmp_path / "straight", *extra))
