@@ -243,9 +243,10 @@ def _wrap(tok: Tokenizer, max_length: int, bos: str, eos: str, pad: str, unk: st
     )
 
 
-# Latin covers English and transliterated names; Arabic covers Persian and the presentation forms.
+# Latin covers English and transliterated names; Arabic covers Persian and the presentation
+# forms; variation selectors come with emoji in agency copy.
 _ARABIC_LATIN = ((0x0000, 0x0250), (0x1E00, 0x1F00), (0x0600, 0x0700), (0x0750, 0x0780),
-                 (0x0870, 0x0900), (0xFB50, 0xFE00), (0xFE70, 0xFF00))
+                 (0x0870, 0x0900), (0xFB50, 0xFE10), (0xFE70, 0xFF00))
 
 
 def in_arabic_latin(ch: str) -> bool:

@@ -72,6 +72,7 @@ def write_card(model_dir: Path, test: dict, seeds: dict, test_report: str, seeds
         "yaml": card_yaml(name, BASE_MODELS.get(config["encoder"], config["encoder"]), {"test": test, "seeds": seeds}),
         "name": name, "encoder": config["encoder"],
         "encoder_layers": config["encoder_layers"] or "all", "trainable_layers": config["trainable_layers"],
+        "vocabulary": config.get("vocabulary", "full"),
         "size_mb": f"{(model_dir / 'model.safetensors').stat().st_size / 2**20:.1f}", "version": liqa.__version__,
         "train_docs": counts["train"], "dev_docs": counts["dev"], "test_docs": counts["test"],
         "test_table": metrics_table(test), "seeds_table": metrics_table(seeds),
@@ -122,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     card = write_card(args.model, results["test"], results["seeds"], rel(reports / "test" / "report.md"),
                       rel(reports / "seeds" / "report.md"), counts)
     (args.model / "README.md").write_text(card, encoding="utf-8")
+    args.cards.mkdir(parents=True, exist_ok=True)
     (args.cards / f"{name}.md").write_text(card, encoding="utf-8")
     print(f"wrote {args.model / 'README.md'} and {args.cards / f'{name}.md'}", file=sys.stderr)
     return 0

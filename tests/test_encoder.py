@@ -222,7 +222,7 @@ def test_tiny_encoder(e5):
 # ZWNJ and its absence, diacritics, tatweel, presentation forms, emoji, Latin accents.
 NOISY = ["📌 عاجل | الرئيس يستقبل السفيرَ الفرنسيّ ـــ في قصر الإليزيه ﻻ ٢٠٢٥ — اقرأ أيضا ▪",
          "ديدار وزیر امورخارجه با همتای خود در تهران، ۱۴۰۳/۷/۱۴ (ایرنا) 👍",
-         "Zelenskyy met Erdoğan and Macron's envoy in São Paulo — café talks, €5bn."]
+         "⬅️ Zelenskyy met Erdoğan and Macron's envoy in São Paulo — café talks, €5bn."]
 
 
 @pytest.fixture(scope="module")
