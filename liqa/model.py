@@ -60,12 +60,10 @@ class LiqaOutput:
 
 def build_encoder(config: LiqaConfig):
     """(encoder, tokenizer) as the config names them, cut to `encoder_layers`."""
-    from liqa.encoder import load_encoder, prune_vocabulary, tiny_encoder
+    from liqa.encoder import load_encoder, tiny_encoder
 
     if config.encoder == "tiny":
-        encoder, tokenizer = tiny_encoder(**config.tiny)
-        if config.vocabulary != "full":
-            encoder, tokenizer = prune_vocabulary(encoder, tokenizer)
+        encoder, tokenizer = tiny_encoder(**config.tiny, vocabulary=config.vocabulary)
     else:
         encoder, tokenizer = load_encoder(config.encoder, vocabulary=config.vocabulary)
     n = config.encoder_layers

@@ -176,7 +176,7 @@ def write_report(result: dict, out: Path, title: str, notes: list[str], training
 
 def evaluate_and_report(data: list[str | Path], out: Path, model: Path | None = None,
                         predictions: Path | None = None, batch_size: int = 8, n_boot: int = 1000,
-                        int8: bool = False) -> dict:
+                        int8: bool = False, vocabulary: str | None = None) -> dict:
     """Score a model (predicting first) or a prediction file on gold JSONL; write the report.
 
     Raises ValueError on unreadable gold data or predictions that do not match it.
@@ -192,11 +192,11 @@ def evaluate_and_report(data: list[str | Path], out: Path, model: Path | None = 
         from liqa.inference import Predictor, quantize_int8
         from liqa.model import LiqaModel
 
-        net, tok = LiqaModel.from_pretrained(model)
+        net, tok = LiqaModel.from_pretrained(model, vocabulary=vocabulary)
         net = quantize_int8(net) if int8 else net
         blank = [d.unannotated() for d in gold]
         preds = list(Predictor(net, tok, batch_size=batch_size).predict(blank))
-        source = f"model {model}{' (int8 encoder)' if int8 else ''}"
+        source = f"model {model} (vocabulary {net.config.vocabulary}{', int8 encoder' if int8 else ''})"
     else:
         from liqa.output import from_output
 

