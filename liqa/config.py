@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from liqa.data import CoreferentLinks
+from liqa.schema import LINK_TYPES
 
 
 # Tokenizer vocabularies (liqa.encoder.prune_vocabulary): every script's pieces, or only those
 # of Arabic and Latin script, which halves the embedding table.
 Vocabulary = Literal["full", "arabic-latin"]
 VOCABULARIES: tuple[str, ...] = get_args(Vocabulary)
+LinkType = Literal[tuple(LINK_TYPES)]
 
 
 class _Section(BaseModel):
@@ -27,13 +31,14 @@ class ModelSection(_Section):
     dropout: float = Field(default=0.1, ge=0, lt=1)
     max_length: int = Field(default=256, ge=8, le=512)
     overlap: int = Field(default=64, ge=0)
-    link_threshold: float = Field(default=0.5, gt=0, lt=1)
+    link_thresholds: dict[LinkType, Annotated[float, Field(gt=0, lt=1)]] = {}
     vocabulary: Vocabulary = "full"
 
 
 class DataSection(_Section):
     train: list[str] = Field(min_length=1)
     dev: list[str] = Field(min_length=1)
+    coreferent_links: CoreferentLinks = "positive"
 
 
 class TrainingSection(_Section):
@@ -49,6 +54,7 @@ class TrainingSection(_Section):
     patience: int = Field(default=3, ge=1)
     seed: int = 13
     mixed_precision: Literal["no", "fp16", "bf16"] = "no"
+    calibrate: bool = True
 
 
 class Config(_Section):

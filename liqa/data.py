@@ -12,12 +12,15 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from liqa.schema import BIO_LABELS, LINK_FOR_TYPES, PAIR_TYPES, Document, Entity
+from liqa.entities import entity_groups
+from liqa.schema import BIO_LABELS, LINK_FOR_TYPES, NESTABLE, NESTED_BIO_LABELS, PAIR_TYPES, Document, Entity, split_layers
 
 logger = logging.getLogger(__name__)
 
 LABEL2ID = {label: i for i, label in enumerate(BIO_LABELS)}
+NESTED2ID = {label: i for i, label in enumerate(NESTED_BIO_LABELS)}
 PAIR2ID = {name: i for i, name in enumerate(PAIR_TYPES)}
 TYPE2ID = {t: i for i, t in enumerate(sorted({t for pair in LINK_FOR_TYPES for t in pair}))}
 IGNORE = -100  # torch's CrossEntropyLoss ignore_index
@@ -71,7 +74,8 @@ def span_tokens(offsets: list[tuple[int, int]], start: int, end: int) -> tuple[i
 MAX_SHIFT = 3  # characters a span may start after its first token starts: Arabic و/ب/ل/ف/ك and ال
 
 
-def token_tags(tokens: Tokens, entities: Iterable[Entity]) -> tuple[list[int], list[int], int]:
+def token_tags(tokens: Tokens, entities: Iterable[Entity], label2id: dict[str, int] = LABEL2ID
+               ) -> tuple[list[int], list[int], int]:
     """IOB2 label id per token, start-shift label per token, and the number of
     spans whose edges the tokens cannot give.
 
@@ -80,7 +84,7 @@ def token_tags(tokens: Tokens, entities: Iterable[Entity]) -> tuple[list[int], l
     characters to skip (0..MAX_SHIFT); other tokens get IGNORE. A span whose
     edges are still off after that is counted, so the loss is never silent.
     """
-    tags = [LABEL2ID["O"] if s < e else IGNORE for s, e in tokens.offsets]
+    tags = [label2id["O"] if s < e else IGNORE for s, e in tokens.offsets]
     shifts = [IGNORE] * len(tags)
     misaligned = 0
     for ent in entities:
@@ -93,11 +97,32 @@ def token_tags(tokens: Tokens, entities: Iterable[Entity]) -> tuple[list[int], l
         if not 0 <= shift <= MAX_SHIFT or tokens.offsets[j - 1][1] != ent.end:
             misaligned += 1
         shifts[i] = shift if 0 <= shift <= MAX_SHIFT else IGNORE
-        tags[i] = LABEL2ID[f"B-{ent.type}"]
+        tags[i] = label2id[f"B-{ent.type}"]
         for k in range(i + 1, j):
             if tags[k] != IGNORE:
-                tags[k] = LABEL2ID[f"I-{ent.type}"]
+                tags[k] = label2id[f"I-{ent.type}"]
     return tags, shifts, misaligned
+
+
+def layer_tags(tokens: Tokens, entities: Iterable[Entity]) -> tuple[list[int], list[int], list[int], int]:
+    """Outer-layer tags, inner-layer tags (ORG inside ROLE), start shifts of both, misaligned spans.
+
+    The inner layer is trained only inside the spans it may nest in (ROLE),
+    where decoding reads it. The layers share the start-shift labels; where an
+    inner span starts on the same token as its outer one, the outer span's
+    shift is kept.
+    """
+    outer, inner = split_layers(entities)
+    tags, shifts, bad = token_tags(tokens, outer)
+    nested, inner_shifts, bad_inner = token_tags(tokens, inner, NESTED2ID)
+    hosts = {o for _, o in NESTABLE}
+    inside = set()
+    for e in outer:
+        rng = span_tokens(tokens.offsets, e.start, e.end) if e.type in hosts else None
+        inside |= set(range(*rng)) if rng else set()
+    nested = [t if k in inside else IGNORE for k, t in enumerate(nested)]
+    shifts = [a if a != IGNORE else b for a, b in zip(shifts, inner_shifts)]
+    return tags, nested, shifts, bad + bad_inner
 
 
 def gold_links(doc: Document) -> set[tuple[str, str]]:
@@ -111,6 +136,21 @@ def gold_links(doc: Document) -> set[tuple[str, str]]:
         links |= {(t, a) for t in ev.triggers for a in args}
         links |= {(a, b) for a in ev.triggers for b in ev.triggers if start[a] < start[b]}
     return links
+
+
+def coreferent_links(doc: Document, gold: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Pairs that are not gold links but join the same two entities as one
+    ("هنية" beside the role given to "إسماعيل هنية"; the second "إسطنبول" of a
+    venue): trained as negatives, they contradict the gold (liqa.entities)."""
+    rep = entity_groups(doc.entities)
+    linked = {(rep[h], rep[t]) for h, t in gold}
+    ids = [e.id for e in doc.entities]
+    return {(h, t) for h in ids for t in ids
+            if h != t and (h, t) not in gold and (rep[h], rep[t]) in linked}
+
+
+CoreferentLinks = Literal["positive", "masked", "negative"]
+MASKED = -1.0  # pair label left out of the loss
 
 
 def candidate_pairs(types: list[str], starts: list[int]) -> list[tuple[int, int, int]]:
@@ -136,6 +176,7 @@ class Window:
     token_start: int  # index of the first document token in this window
     input_ids: list[int]  # with the special tokens
     labels: list[int]
+    nested: list[int]  # inner-layer tags (NESTED_BIO_LABELS)
     shifts: list[int]  # characters to skip at a span's first token, IGNORE elsewhere
     spans: list[tuple[int, int, int]] = field(default_factory=list)  # (first, end) input positions, type id
     span_ids: list[str] = field(default_factory=list)  # entity id per span
@@ -158,11 +199,17 @@ class Coverage:
 
 
 def document_windows(doc: Document, doc_index: int, tokenizer, size: int, overlap: int,
-                     coverage: Coverage | None = None) -> list[Window]:
-    """Training windows of a document: tags for all tokens, gold spans and labeled pairs."""
+                     coverage: Coverage | None = None, coreferent: CoreferentLinks = "positive") -> list[Window]:
+    """Training windows of a document: tags for all tokens, gold spans and labeled pairs.
+
+    `coreferent` says how a pair joining the same entities as a gold link is
+    labeled (see coreferent_links): 1, left out of the loss, or 0.
+    """
     tokens = tokenize(tokenizer, doc.text)
-    tags, shifts, misaligned = token_tags(tokens, doc.entities)
+    tags, nested, shifts, misaligned = layer_tags(tokens, doc.entities)
     gold = gold_links(doc)
+    coref = coreferent_links(doc, gold) if coreferent != "negative" else set()
+    coref_label = 1.0 if coreferent == "positive" else MASKED
     ranges = {e.id: span_tokens(tokens.offsets, e.start, e.end) for e in doc.entities}
     seen_links: Counter = Counter()
     windows = []
@@ -170,15 +217,17 @@ def document_windows(doc: Document, doc_index: int, tokenizer, size: int, overla
         inside = [e for e in doc.entities if ranges[e.id] and ws <= ranges[e.id][0] and ranges[e.id][1] <= we]
         w = Window(doc_index=doc_index, token_start=ws,
                    input_ids=[tokenizer.cls_token_id, *tokens.ids[ws:we], tokenizer.sep_token_id],
-                   labels=[IGNORE, *tags[ws:we], IGNORE], shifts=[IGNORE, *shifts[ws:we], IGNORE])
+                   labels=[IGNORE, *tags[ws:we], IGNORE], nested=[IGNORE, *nested[ws:we], IGNORE],
+                   shifts=[IGNORE, *shifts[ws:we], IGNORE])
         for e in inside:
             i, j = ranges[e.id]
             w.spans.append((i - ws + 1, j - ws + 1, TYPE2ID[e.type]))  # +1 for the leading special token
             w.span_ids.append(e.id)
         for h, t, kind in candidate_pairs([e.type for e in inside], [e.start for e in inside]):
             w.pairs.append((h, t, kind))
-            hit = (inside[h].id, inside[t].id) in gold
-            w.pair_labels.append(float(hit))
+            pair = (inside[h].id, inside[t].id)
+            hit = pair in gold
+            w.pair_labels.append(float(hit) if pair not in coref else coref_label)
             seen_links[(inside[h].id, inside[t].id)] += hit
         windows.append(w)
     if coverage is not None:
@@ -228,6 +277,7 @@ def collate(windows: list[Window], pad_id: int) -> dict:
     ids = torch.full((len(windows), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(windows), width), dtype=torch.long)
     labels = torch.full((len(windows), width), IGNORE, dtype=torch.long)
+    nested = torch.full((len(windows), width), IGNORE, dtype=torch.long)
     shifts = torch.full((len(windows), width), IGNORE, dtype=torch.long)
     span_batch, span_start, span_end, span_type = [], [], [], []
     pair_head, pair_tail, pair_type, pair_labels = [], [], [], []
@@ -236,6 +286,7 @@ def collate(windows: list[Window], pad_id: int) -> dict:
         ids[b, :n] = torch.tensor(w.input_ids)
         mask[b, :n] = 1
         labels[b, :n] = torch.tensor(w.labels)
+        nested[b, :n] = torch.tensor(w.nested)
         shifts[b, :n] = torch.tensor(w.shifts)
         offset = len(span_batch)  # pairs index spans across the whole batch
         for s, e, t in w.spans:
@@ -249,7 +300,7 @@ def collate(windows: list[Window], pad_id: int) -> dict:
             pair_type.append(k)
             pair_labels.append(y)
     long = lambda xs: torch.tensor(xs, dtype=torch.long)  # noqa: E731
-    return {"input_ids": ids, "attention_mask": mask, "labels": labels, "shift_labels": shifts,
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels, "nested_labels": nested, "shift_labels": shifts,
             "span_batch": long(span_batch), "span_start": long(span_start), "span_end": long(span_end),
             "span_type": long(span_type), "pair_head": long(pair_head), "pair_tail": long(pair_tail),
             "pair_type": long(pair_type), "pair_labels": torch.tensor(pair_labels, dtype=torch.float)}

@@ -5,11 +5,12 @@ Pure functions over numbers and character offsets: nothing here runs the model.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
 import torch
 
-from liqa.schema import BIO_LABELS, Entity, Event, Link, Relation, trigger_groups, trim_span
-from liqa.text import normalize
+from liqa.entities import entity_groups
+from liqa.schema import BIO_LABELS, NESTABLE, NESTED_BIO_LABELS, Entity, Event, Relation, trim_span
 
 
 def merge_windows(n_tokens: int, windows: list[tuple[int, torch.Tensor]]) -> torch.Tensor:
@@ -33,25 +34,25 @@ def merge_windows(n_tokens: int, windows: list[tuple[int, torch.Tensor]]) -> tor
     return merged
 
 
-def decode_spans(probs: torch.Tensor, offsets: list[tuple[int, int]], text: str) -> list[Entity]:
+def decode_spans(tag_probs: torch.Tensor, shift_probs: torch.Tensor, offsets: list[tuple[int, int]],
+                 text: str, labels: Sequence[str] = BIO_LABELS) -> list[Entity]:
     """IOB2 decoding over words; an I- that does not continue a span of its type starts one.
 
-    `probs` holds the IOB2 label probabilities followed by the start-shift
-    probabilities (characters to skip in a span's first token). A word's first
+    `tag_probs` holds the probabilities of `labels`, `shift_probs` those of the
+    start shift (characters to skip in a span's first token). A word's first
     token decides for the whole word and its other pieces follow it, so a span
     never starts or stops inside a word (no "عبدال" + "لطيف" fragments); the
     start shift still trims a proclitic off the first piece. Tokens with no
     characters (a lone '▁') are skipped. A span's score is the mean
     probability of its words' first-token labels.
     """
-    tag_probs, shift_probs = probs[:, :len(BIO_LABELS)], probs[:, len(BIO_LABELS):]
-    labels = tag_probs.argmax(-1).tolist()
+    tags = tag_probs.argmax(-1).tolist()
     conf = tag_probs.max(-1).values.tolist()
     shifts = shift_probs.argmax(-1).tolist()
     spans: list[list] = []  # [type, first token, last token, scores]
     current = None
     prev_end, k_prev = None, -1  # end offset and index of the previous non-empty token
-    for k, (lab, (s, e)) in enumerate(zip(labels, offsets)):
+    for k, (lab, (s, e)) in enumerate(zip(tags, offsets)):
         if s == e:
             continue
         inside_word = prev_end == s and text[s - 1].isalnum() and text[s].isalnum()
@@ -62,7 +63,7 @@ def decode_spans(probs: torch.Tensor, offsets: list[tuple[int, int]], text: str)
             k_prev = k
             continue
         k_prev = k
-        tag = BIO_LABELS[lab]
+        tag = labels[lab]
         if tag == "O":
             current = None
             continue
@@ -82,75 +83,129 @@ def decode_spans(probs: torch.Tensor, offsets: list[tuple[int, int]], text: str)
     return entities
 
 
-def decode_links(entities: list[Entity], pair_scores: dict[tuple[str, str], float],
-                 threshold: float) -> tuple[list[Relation], list[Event]]:
-    """Relations and events from pair probabilities (keyed by head and tail entity id).
+def decode_layers(probs: torch.Tensor, offsets: list[tuple[int, int]], text: str) -> list[Entity]:
+    """Entities of both tagger layers from merged probabilities laid out as
+    [outer IOB2 | inner IOB2 | start shift]; an inner span is kept only inside an
+    outer span it may nest in (ORG inside ROLE) and never across a line break."""
+    n_outer, n_inner = len(BIO_LABELS), len(NESTED_BIO_LABELS)
+    shift_probs = probs[:, n_outer + n_inner:]
+    outer = decode_spans(probs[:, :n_outer], shift_probs, offsets, text)
+    inner = [e for e in decode_spans(probs[:, n_outer:n_outer + n_inner], shift_probs, offsets, text,
+                                     NESTED_BIO_LABELS)
+             if "\n" not in e.text and any((e.type, o.type) in NESTABLE and o.start <= e.start and e.end <= o.end
+                                           and (o.start, o.end) != (e.start, e.end) for o in outer)]
+    ents = sorted(outer + inner, key=lambda e: (e.start, -e.end))
+    return [e.model_copy(update={"id": f"T{i + 1}"}) for i, e in enumerate(ents)]
 
-    - A ROLE belongs to at most one person: its best-scoring HAS_ROLE head.
-    - Triggers joined by SAME_EVENT form one event; an argument's score is its
-      best score from any trigger of the event; one venue and one date, the best.
+
+def decode_links(entities: list[Entity], pair_scores: dict[tuple[str, str], float],
+                 thresholds: dict[str, float]) -> tuple[list[Relation], list[Event]]:
+    """Relations and events from pair probabilities (keyed by head and tail mention id),
+    decided between entities: a pair of entities scores its best pair of mentions
+    (liqa.entities groups the mentions), and `thresholds` is per link type.
+
+    - A ROLE belongs to one person: the best-scoring HAS_ROLE entity.
+    - Triggers form events by average linkage of their SAME_EVENT scores, so one
+      weak link cannot chain two meetings into one (see group_triggers).
+    - An event's participants are the entities linked to any of its triggers,
+      each once, by its fullest mention; a ROLE whose holder is known gives way
+      to the holder; one venue and one date, the best.
     - A trigger group with no participant is no event (the meeting did not happen).
-    - A ROLE participant whose holder is known is replaced by the holder.
+    - One participant per side: an organization whose representative (a person
+      affiliated with it, directly or through the title) takes part is that
+      person's organization, not a participant of its own.
     """
     by_id = {e.id: e for e in entities}
-    kept = {k: v for k, v in pair_scores.items() if v >= threshold}
+    rep = entity_groups(entities)
+    link = {h_t: s for h_t, s in pair_scores.items() if h_t[0] in by_id and h_t[1] in by_id}
 
-    relations: list[Relation] = []
-    holder: dict[str, tuple[str, float]] = {}
-    for (h, t), score in kept.items():
-        if by_id[h].type == "PERSON" and by_id[t].type == "ROLE":
-            if t not in holder or score > holder[t][1]:
-                holder[t] = (h, score)
-    rel_pairs = [(h, t, "HAS_ROLE", s) for t, (h, s) in holder.items()]
-    rel_pairs += [(h, t, "AFFILIATION", s) for (h, t), s in kept.items() if by_id[t].type == "ORG"
-                  and by_id[h].type in ("PERSON", "ROLE")]
+    def passes(kind: str, score: float) -> bool:
+        return score >= thresholds[kind]
+
+    # ---- relations, between entities ----
+    # A relation joins entities; it is written between their closest linked mentions, as
+    # annotators link the name beside the title.
+    role_scores: dict[str, dict[str, list]] = defaultdict(dict)  # role -> person entity -> [best, mentions]
+    affiliation: dict[tuple[str, str], list] = {}  # (head entity, org entity) -> [best, mentions]
+    for (h, t), s in link.items():
+        ht, tt = by_id[h].type, by_id[t].type
+        if ht == "PERSON" and tt == "ROLE" and passes("HAS_ROLE", s):
+            slot = role_scores[t].setdefault(rep[h], [0.0, []])
+        elif tt == "ORG" and ht in ("PERSON", "ROLE") and passes("AFFILIATION", s):
+            slot = affiliation.setdefault((rep[h], rep[t]), [0.0, []])
+        else:
+            continue
+        slot[0] = max(slot[0], s)
+        slot[1].append((h, t))
+    gap = lambda ht: abs(by_id[ht[0]].start - by_id[ht[1]].start)  # noqa: E731
+    holder: dict[str, tuple[str, str, float]] = {}  # role -> (person entity, mention, score)
+    for role, people in role_scores.items():
+        person, (s, pairs) = max(people.items(), key=lambda kv: kv[1][0])
+        holder[role] = (person, min(pairs, key=gap)[0], s)
+    rel_pairs = [(h, t, "HAS_ROLE", s) for t, (_, h, s) in holder.items()]
+    rel_pairs += [(*min(pairs, key=gap), "AFFILIATION", s) for s, pairs in affiliation.values()]
     rel_pairs.sort(key=lambda x: (by_id[x[0]].start, by_id[x[1]].start))
-    for h, t, kind, s in rel_pairs:
-        relations.append(Relation(id=f"R{len(relations) + 1}", type=kind, head=h, tail=t, score=round(s, 4)))
+    relations = [Relation(id=f"R{i + 1}", type=kind, head=h, tail=t, score=round(s, 4))
+                 for i, (h, t, kind, s) in enumerate(rel_pairs)]
+    orgs_of: dict[str, set[str]] = defaultdict(set)  # person or role entity -> org entities
+    for (h, o) in affiliation:
+        orgs_of[h].add(o)
+    for role, (person, _, _) in holder.items():
+        orgs_of[person] |= orgs_of.get(role, set())
 
-    links = [Link(type="SAME_EVENT", head=h, tail=t) for (h, t) in kept
-             if by_id[h].type == "MEETING" and by_id[t].type == "MEETING"]
-    arg_score: dict[tuple[str, str], float] = {(h, t): s for (h, t), s in kept.items()
-                                               if by_id[h].type == "MEETING" and by_id[t].type != "MEETING"}
+    # ---- events ----
+    triggers = sorted((e for e in entities if e.type == "MEETING"), key=lambda e: e.start)
+    same = {(h, t): s for (h, t), s in link.items() if by_id[h].type == "MEETING" and by_id[t].type == "MEETING"}
     events: list[Event] = []
-    for group in trigger_groups(entities, links):
-        best: dict[str, float] = defaultdict(float)
-        for (h, t), s in arg_score.items():
-            if h in group:
-                best[t] = max(best[t], s)
-        participants = {}
-        for t, s in best.items():
-            if by_id[t].type in ("PERSON", "ORG", "ROLE"):
-                if by_id[t].type == "ROLE" and t in holder:
-                    t = holder[t][0]
-                participants[t] = max(participants.get(t, 0.0), s)
-        participants = _one_mention_each(participants, by_id)
+    for group in group_triggers([t.id for t in triggers], same, thresholds["SAME_EVENT"]):
+        best: dict[str, float] = defaultdict(float)  # argument entity -> best score from the group
+        for (h, t), s in link.items():
+            if h in group and by_id[t].type != "MEETING":
+                best[rep[t]] = max(best[rep[t]], s)
+        participants: dict[str, float] = {}
+        for ent, s in best.items():
+            if by_id[ent].type in ("PERSON", "ORG", "ROLE") and passes("PARTICIPANT", s):
+                ent = holder[ent][0] if by_id[ent].type == "ROLE" and ent in holder else ent
+                participants[ent] = max(participants.get(ent, 0.0), s)
+        represented = {o for p in participants for o in orgs_of.get(p, ())}
+        participants = {p: s for p, s in participants.items()
+                        if not (by_id[p].type == "ORG" and p in represented)}
         if not participants:
             continue
-        venue = _best(best, by_id, "LOC")
-        date = _best(best, by_id, "DATE")
+        venue = _best(best, by_id, "LOC", thresholds["VENUE"])
+        date = _best(best, by_id, "DATE", thresholds["WHEN"])
         order = sorted(participants, key=lambda i: by_id[i].start)
         events.append(Event(id=f"E{len(events) + 1}", triggers=group, participants=order,
                             venue=venue, date=date, score=round(max(participants.values()), 4)))
     return relations, events
 
 
-def _one_mention_each(participants: dict[str, float], by_id: dict[str, Entity]) -> dict[str, float]:
-    """One mention per participant, by its fullest name: a mention whose words are
-    all in another participant's of the same type goes ("جعجع" beside "سمير
-    جعجع"), and of two mentions with the same name the better-scored stays."""
-    words = {i: frozenset(normalize(by_id[i].text).split()) for i in participants}
-    rank = {i: (participants[i], -by_id[i].start) for i in participants}
-    keep = {}
-    for i, s in participants.items():
-        covered = any(j != i and by_id[j].type == by_id[i].type
-                      and (words[i] < words[j] or (words[i] == words[j] and rank[j] > rank[i]))
-                      for j in participants)
-        if not covered:
-            keep[i] = s
-    return keep
+def group_triggers(triggers: list[str], same: dict[tuple[str, str], float], threshold: float) -> list[list[str]]:
+    """Trigger ids (in text order) grouped into meetings by average linkage.
+
+    The two groups whose scored trigger pairs have the highest mean SAME_EVENT
+    probability merge while that mean is at least `threshold`; pairs never seen
+    in one window have no score and do not count. Unlike the transitive closure
+    of single links, a round-up's "استقبل ... ثم استقبل ..." stays apart unless
+    its triggers agree as a whole. Groups come out in text order.
+    """
+    groups = [[t] for t in triggers]
+    score = lambda a, b: same.get((a, b), same.get((b, a)))  # noqa: E731
+    while len(groups) > 1:
+        best, pair = threshold, None
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                scores = [s for a in groups[i] for b in groups[j] if (s := score(a, b)) is not None]
+                if scores and sum(scores) / len(scores) >= best:
+                    best, pair = sum(scores) / len(scores), (i, j)
+        if pair is None:
+            break
+        i, j = pair
+        groups[i] = sorted(groups[i] + groups[j], key=triggers.index)
+        del groups[j]
+    return sorted(groups, key=lambda g: triggers.index(g[0]))
 
 
-def _best(scores: dict[str, float], by_id: dict[str, Entity], typ: str) -> str | None:
-    cands = [(s, -by_id[i].start, i) for i, s in scores.items() if by_id[i].type == typ]
+def _best(scores: dict[str, float], by_id: dict[str, Entity], typ: str, threshold: float) -> str | None:
+    cands = [(s, -by_id[i].start, i) for i, s in scores.items() if by_id[i].type == typ and s >= threshold]
     return max(cands)[2] if cands else None

@@ -7,9 +7,9 @@ from collections.abc import Iterable, Iterator
 import torch
 
 from liqa.data import TYPE2ID, Tokens, candidate_pairs, span_tokens, tokenize, window_bounds
-from liqa.decoding import decode_links, decode_spans, merge_windows
+from liqa.decoding import decode_layers, decode_links, merge_windows
 from liqa.model import LiqaModel
-from liqa.schema import Document
+from liqa.schema import Document, Entity
 
 
 def quantize_int8(model: LiqaModel) -> LiqaModel:
@@ -43,7 +43,7 @@ class Predictor:
         self.chunk_docs = chunk_docs
         self.device = torch.device(device)
         cfg = model.config
-        self.size, self.overlap, self.threshold = cfg.max_length - 2, cfg.overlap, cfg.link_threshold
+        self.size, self.overlap, self.thresholds = cfg.max_length - 2, cfg.overlap, cfg.link_thresholds
 
     def predict(self, docs: Iterable[Document]) -> Iterator[Document]:
         chunk: list[Document] = []
@@ -77,27 +77,36 @@ class Predictor:
 
     @torch.no_grad()
     def _predict_chunk(self, docs: list[Document]) -> list[Document]:
+        return [self.decode(doc, entities, scores) for doc, entities, scores in self.score(docs)]
+
+    def decode(self, doc: Document, entities: list[Entity], pair_scores: dict[tuple[str, str], float],
+               thresholds: dict[str, float] | None = None) -> Document:
+        """The document with its entities, relations and events (thresholds: the model's by default)."""
+        relations, events = decode_links(entities, pair_scores, thresholds or self.thresholds)
+        return doc.model_copy(update={"entities": entities, "relations": relations, "events": events})
+
+    @torch.no_grad()
+    def score(self, docs: list[Document]) -> list[tuple[Document, list[Entity], dict[tuple[str, str], float]]]:
+        """(document, its entities, pair probabilities by mention ids) for each document:
+        everything the model says before links are decided (calibration re-decodes these)."""
         tokens = [tokenize(self.tokenizer, d.text) for d in docs]
         states: dict[tuple[int, int], torch.Tensor] = {}
         probs: dict[int, list[tuple[int, torch.Tensor]]] = defaultdict(list)
         for batch, ids, mask in self.batches(tokens):
             h = self.model.encode(ids.to(self.device), mask.to(self.device))  # (B, T, H)
-            tag_logits, shift_logits = self.model.tag(h)
-            # tag and shift probabilities travel together through window merging
-            p = torch.cat([torch.softmax(tag_logits, -1), torch.softmax(shift_logits, -1)], -1).cpu()
+            # both tag layers and the shift probabilities travel together through window merging
+            p = torch.cat([torch.softmax(x, -1) for x in self.model.tag(h)], -1).cpu()
             for k, (i, s, e) in enumerate(batch):
                 states[(i, s)] = h[k, :e - s + 2]
                 probs[i].append((s, p[k, 1:e - s + 1]))
         out = []
         for i, doc in enumerate(docs):
             if not probs[i]:
-                out.append(doc.unannotated())
+                out.append((doc, [], {}))
                 continue
             merged = merge_windows(len(tokens[i].ids), probs[i])
-            entities = decode_spans(merged, tokens[i].offsets, doc.text)
-            pair_scores = self._score_pairs(i, tokens[i].offsets, entities, probs[i], states)
-            relations, events = decode_links(entities, pair_scores, self.threshold)
-            out.append(doc.model_copy(update={"entities": entities, "relations": relations, "events": events}))
+            entities = decode_layers(merged, tokens[i].offsets, doc.text)
+            out.append((doc, entities, self._score_pairs(i, tokens[i].offsets, entities, probs[i], states)))
         return out
 
     def _score_pairs(self, doc_i: int, offsets, entities, windows, states) -> dict[tuple[str, str], float]:

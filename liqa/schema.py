@@ -43,6 +43,25 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
         if (s, e) == (start, end):
             return start, end
 
+# The one nesting allowed: (inner, outer) span types. An organization written inside a
+# title ("الأمين العام لحركة الجهاد الإسلامي") is an ORG inside the ROLE.
+NESTABLE = frozenset({("ORG", "ROLE")})
+
+
+def is_nested(inner: Entity, outer: Entity) -> bool:
+    """True when `inner` lies inside `outer` (not the same span) and their types may nest (NESTABLE)."""
+    return ((inner.type, outer.type) in NESTABLE and outer.start <= inner.start and inner.end <= outer.end
+            and (outer.start, outer.end) != (inner.start, inner.end))
+
+
+def split_layers(entities: Iterable[Entity]) -> tuple[list[Entity], list[Entity]]:
+    """(outer layer, inner layer): inner spans are those lying inside a span they may nest in."""
+    entities = list(entities)
+    inner = [e for e in entities if any(is_nested(e, o) for o in entities)]
+    inner_ids = {e.id for e in inner}
+    return [e for e in entities if e.id not in inner_ids], inner
+
+
 EVENT_TYPES = ("MEETING",)
 PARTICIPANT_TYPES = frozenset({"PERSON", "ORG", "ROLE"})
 VENUE_TYPES = frozenset({"LOC"})
@@ -61,6 +80,8 @@ LINK_TYPES = {**RELATION_TYPES, **EVENT_LINK_TYPES}
 
 # The tagger's labels: strict IOB2 over the span types.
 BIO_LABELS = ("O", *(f"{p}-{t}" for t in ENTITY_TYPES for p in ("B", "I")))
+# A second tagger layer marks the spans nested inside others (NESTABLE's inner types).
+NESTED_BIO_LABELS = ("O", *(f"{p}-{t}" for t in sorted({i for i, _ in NESTABLE}) for p in ("B", "I")))
 
 # The pair scorer's outputs. Each (head type, tail type) admits exactly one link
 # type, so a candidate pair is scored by one logit: its type's.

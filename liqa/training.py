@@ -29,6 +29,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
+from liqa.calibration import calibrate
 from liqa.config import Config
 from liqa.data import Coverage, LengthGroupedBatches, collate, document_windows, load_documents
 from liqa.inference import Predictor
@@ -54,7 +55,8 @@ def train(cfg: Config, resume: bool = False) -> dict:
 
     coverage = Coverage()
     windows = [w for i, d in enumerate(train_docs)
-               for w in document_windows(d, i, tokenizer, model_cfg.max_length - 2, model_cfg.overlap, coverage)]
+               for w in document_windows(d, i, tokenizer, model_cfg.max_length - 2, model_cfg.overlap, coverage,
+                                         coreferent=cfg.data.coreferent_links)]
     if accelerator.is_main_process:
         logger.info(coverage.report("train"))
     loader = DataLoader(windows, batch_sampler=LengthGroupedBatches([len(w.input_ids) for w in windows], t.batch_size),
@@ -133,6 +135,14 @@ def train(cfg: Config, resume: bool = False) -> dict:
                     epoch, record["train_loss"], score, metrics["spans"]["f1"], metrics["relations"]["f1"],
                     metrics["met_pairs"]["f1"], "  *best*" if improved else "")
     accelerator.end_training()
+    if accelerator.is_main_process and (out / "best").exists() and t.calibrate:
+        best, _ = LiqaModel.from_pretrained(out / "best")
+        thresholds, record = calibrate(Predictor(best, tokenizer, batch_size=t.batch_size), dev_docs)
+        best.config.link_thresholds = thresholds
+        best.config.to_json_file(out / "best" / "config.json")
+        (out / "best" / "calibration.json").write_text(json.dumps(record, indent=1))
+        logger.info("link thresholds chosen on dev: %s (objective %.4f -> %.4f)",
+                    thresholds, record["before"], record["after"])
     if accelerator.is_main_process and (out / "best").exists():
         # the same report evaluate.py writes, for the best checkpoint on the dev data
         evaluate_and_report(cfg.data.dev, out / "report", model=out / "best", batch_size=t.batch_size)

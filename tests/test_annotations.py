@@ -8,7 +8,8 @@ from liqa.annotations import __main__ as cli
 from liqa.annotations import markup
 from liqa.annotations.stats import corpus_stats
 from liqa.annotations.validate import check_document, consistency, read_explained
-from liqa.schema import Document, Entity, Event, Relation, canonical, event_links, links_to_events
+from liqa.schema import (Document, Entity, Event, Relation, canonical, event_links, links_to_events,
+                         read_jsonl)
 
 AR = """id: ar-1
 lang: ar
@@ -43,7 +44,12 @@ def test_markup_render_round_trip():
 
 
 @pytest.mark.parametrize("body, line, fragment", [
-    ("ok\n[a [b]{PERSON}]{ORG}", 7, "spans are flat"),
+    ("ok\n[a [b]{PERSON}]{ORG}", 7, "PERSON 'b' inside ORG 'a b': the only nesting allowed is ORG inside ROLE"),
+    ("ok\n[a\n[b]{PERSON}]{ROLE}", 8, "PERSON 'b' inside ROLE"),
+    ("[a [b]{ORG}]{LOC}", 6, "ORG 'b' inside LOC 'a b'"),
+    ("[a [b [c]{ORG}]{ORG}]{ROLE}", 6, "spans nest one level only"),
+    ("[[b]{ORG}]{ROLE}", 6, "is the whole ROLE span"),
+    ("[a [b]{ORG} c", 6, "never closed"),
     ("ok\nx]{PERSON}", 7, "no open '['"),
     ("[a]{PEOPLE}", 6, "bad span label"),
     ("[a]PERSON", 6, "must be followed by"),
@@ -186,3 +192,239 @@ def test_repository_corpus_is_valid_and_built():
     root = Path(__file__).resolve().parents[1] / "annotations"
     assert cli.main(["validate", "--no-consistency", str(root)]) == 0
     assert cli.main(["build", "--src", str(root / "src"), "--out", str(root), "--check"]) == 0
+
+
+# --- an ORG nested inside a ROLE ------------------------------------------------------------------
+
+NESTED = """id: ar-nest
+lang: ar
+---
+[التقى]{MEETING m1} [الأمين العام ل[حركة الجهاد الإسلامي]{ORG o1}]{ROLE r1} [زياد النخالة]{PERSON p1} \\[و\\] \
+[[UN]{ORG} Special Envoy \\{x\\}]{ROLE r2} في [طهران]{LOC l1}.
+---
+rel HAS_ROLE p1 r1
+rel AFFILIATION p1 o1
+event triggers=m1 participants=p1 venue=l1
+"""
+
+
+def test_markup_nested_offsets_and_round_trip():
+    doc = markup.parse(NESTED).doc
+    by_text = {e.text: e for e in doc.entities}
+    for e in doc.entities:
+        assert doc.text[e.start:e.end] == e.text
+    role, org = by_text["الأمين العام لحركة الجهاد الإسلامي"], by_text["حركة الجهاد الإسلامي"]
+    assert (role.type, org.type) == ("ROLE", "ORG") and role.start < org.start and org.end == role.end
+    un_role, un = by_text["UN Special Envoy {x}"], by_text["UN"]
+    assert un.start == un_role.start and un.end < un_role.end
+    assert "[و]" in doc.text and "{" in doc.text  # escapes give their characters
+    assert [e.id for e in doc.entities][:3] == ["m1", "r1", "o1"]  # in the order '[' opens
+    assert check_document(doc) == []
+    text = markup.render(doc)
+    assert "[الأمين العام ل[حركة الجهاد الإسلامي]{ORG o1}]{ROLE r1}" in text
+    assert "[[UN]{ORG o2} Special Envoy \\{x\\}]{ROLE r2}" in text
+    again = markup.parse(text).doc
+    assert canonical(again) == canonical(doc)
+    assert markup.render(again) == text
+
+
+def test_markup_render_refuses_overlap_it_cannot_write():
+    doc = _doc()
+    doc.entities.append(Entity(id="x", type="LOC", start=0, end=9, text="Fidan met"))
+    with pytest.raises(ValueError, match="overlap"):
+        markup.render(doc)
+
+
+def _nested_doc(outer: str, inner: str, inner_span: tuple[int, int] = (0, 2)) -> Document:
+    text = "UN Special Envoy Hans Berg met Ali."
+    s, e = inner_span
+    return Document(id="n", lang="en", text=text, entities=[
+        Entity(id="r1", type=outer, start=0, end=16, text=text[:16]),
+        Entity(id="o1", type=inner, start=s, end=e, text=text[s:e])])
+
+
+def test_validator_allows_an_org_inside_a_role():
+    assert check_document(_nested_doc("ROLE", "ORG")) == []
+    assert check_document(_nested_doc("ROLE", "ORG", (3, 16))) == []  # ends with the role
+    assert check_document(markup.parse(NESTED).doc) == []
+
+
+@pytest.mark.parametrize("outer, inner, span, fragment", [
+    ("ROLE", "PERSON", (0, 2), "o1 'UN' (PERSON) overlaps r1 'UN Special Envoy' (ROLE): it lies inside it"),
+    ("LOC", "ORG", (0, 2), "(ORG) overlaps r1 'UN Special Envoy' (LOC)"),
+    ("ORG", "ROLE", (0, 2), "(ROLE) overlaps r1 'UN Special Envoy' (ORG)"),
+    ("ROLE", "ORG", (3, 21), "the spans cross"),
+    ("ROLE", "ORG", (0, 16), "are the same span"),
+])
+def test_validator_rejects_other_overlaps(outer, inner, span, fragment):
+    messages = [p.message for p in check_document(_nested_doc(outer, inner, span))]
+    assert any(fragment in m for m in messages), messages
+    assert any("only nesting allowed is ORG inside ROLE" in m for m in messages) or "same span" in fragment
+
+
+def test_validator_rejects_two_orgs_crossing_inside_a_role():
+    doc = _nested_doc("ROLE", "ORG", (0, 10))
+    doc.entities.append(Entity(id="o2", type="ORG", start=3, end=16, text=doc.text[3:16]))
+    messages = [p.message for p in check_document(doc)]
+    assert any("o2 'Special Envoy' overlaps o1 'UN Special': the spans cross" in m for m in messages), messages
+
+
+def test_consistency_reports_an_org_left_unmarked_inside_a_role():
+    flat = markup.parse("id: a\nlang: en\n---\n[Hamas]{ORG o1} said. [Hamas political chief]{ROLE r1} "
+                        "[Ali]{PERSON p1} and [Gaza]{LOC} envoy [Gaza envoy]{ROLE}.\n---\n").doc
+    msgs = [f.message for f in consistency([flat])]
+    assert any("'Hamas' is labeled ORG but not at text line 1" in m and
+               "inside ROLE 'Hamas political chief'" in m for m in msgs), msgs
+    assert not any("Gaza" in m for m in msgs), msgs  # a LOC cannot nest: the ROLE covers it
+    nested = markup.parse("id: a\nlang: en\n---\n[Hamas]{ORG o1} said. [[Hamas]{ORG o2} political chief]{ROLE r1} "
+                          "[Ali]{PERSON p1}.\n---\nrel HAS_ROLE p1 r1\nrel AFFILIATION p1 o2\n").doc
+    assert consistency([nested]) == []
+    f = Path(__file__).resolve().parents[1] / "annotations" / "consistency_explained.tsv"
+    assert consistency([flat], {**read_explained(f), "Hamas": "test"}) == []
+
+
+def test_stats_count_nested_orgs():
+    t = corpus_stats([markup.parse(NESTED).doc, markup.parse(AR).doc])
+    assert t["nested ORG in ROLE"] == {"ar": 2, "all": 2}
+    assert t["spans ORG"]["ar"] == 3 and t["spans ROLE"]["ar"] == 3
+    assert list(t).index("nested ORG in ROLE") == list(t).index("spans MEETING") + 1
+
+
+# --- nest-orgs ------------------------------------------------------------------------------------
+
+RULINGS = "lang\trole\torg\tnote\n" \
+          "ar\tرئيس المكتب السياسي لحركة حماس\tحركة حماس\tmovement\n" \
+          "ar\tالمبعوث الخاص للأمم المتحدة\tللأمم المتحدة\tfused l+al stays in\n" \
+          "# a comment\n" \
+          "en\tUN Special Envoy [North]\tUN\tbracket in the role text\n" \
+          "en\tHead of the Workers Union\tWorkers Union\tunion\n" \
+          "fa\tدبیرکل جنبش جهاد اسلامی\tجنبش جهاد اسلامی\tmovement\n" \
+          "en\tNo Such Title\tSuch\tnever matches\n"
+
+NEST_AR = """id: ar-n1
+lang: ar
+author: t
+---
+[التقى]{MEETING m1} [رئيس المكتب السياسي لحركة حماس]{ROLE r1} [إسماعيل هنية]{PERSON p1} \
+و[المبعوث الخاص للأمم المتحدة]{ROLE r2} في [الدوحة]{LOC l1}.
+وقال [رئيس المكتب السياسي لحركة حماس]{ROLE} في بيان لاحق إن المحادثات مستمرة.
+---
+rel HAS_ROLE p1 r1
+event triggers=m1 participants=p1,r2 venue=l1
+"""
+
+NEST_EN = """id: en-n1
+lang: en
+---
+The [UN Special Envoy \\[North\\]]{ROLE on1} [Ana Ruiz]{PERSON p1} [met]{MEETING m1} the \
+[Head of the Workers Union]{ROLE r2} and [Head of the Workers Union]{ROLE r3} [Bo Li]{PERSON p2} in [Oslo]{LOC l1}.
+---
+rel HAS_ROLE p1 on1
+rel HAS_ROLE p2 r3
+rel HAS_ROLE p1 r3
+event triggers=m1 participants=p1,r2 venue=l1
+"""
+
+NEST_FA = "id: fa-n1\r\nlang: fa\r\n---\r\n[دبیرکل [جنبش جهاد اسلامی]{ORG o1}]{ROLE r1} [زیاد نخاله]{PERSON p1} " \
+          "[دیدار]{MEETING m1} کرد.\r\n---\r\nrel HAS_ROLE p1 r1\r\nrel AFFILIATION p1 o1\r\n" \
+          "event triggers=m1 participants=p1"  # already nested; CRLF and no final newline
+
+
+def _nest_tree(root: Path) -> dict[str, Path]:
+    files = {}
+    for split, lang, name, text in (("train", "ar", "ar-n1", NEST_AR), ("dev", "en", "en-n1", NEST_EN),
+                                    ("train", "fa", "fa-n1", NEST_FA)):
+        f = root / "src" / split / lang / f"{name}.lqm"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_bytes(text.encode("utf-8"))
+        files[lang] = f
+    (root / "rulings.tsv").write_text(RULINGS, encoding="utf-8")
+    return files
+
+
+def test_nest_orgs_edits_sources_in_place(tmp_path: Path, capsys):
+    files = _nest_tree(tmp_path)
+    before = {k: f.read_bytes() for k, f in files.items()}
+    args = ["nest-orgs", str(tmp_path / "rulings.tsv"), str(tmp_path / "src")]
+    assert cli.main(args + ["--dry-run"]) == 0
+    out, err = capsys.readouterr()
+    assert {k: f.read_bytes() for k, f in files.items()} == before  # a dry run writes nothing
+    assert "dry run: nothing written" in err
+    lines = out.splitlines()
+    assert f"{files['ar']}:5: ar-n1: ROLE 'رئيس المكتب السياسي لحركة حماس' <- ORG 'حركة حماس' " \
+           "(+ rel AFFILIATION p1 on1)" in lines
+    assert f"{files['ar']}:5: ar-n1: ROLE 'المبعوث الخاص للأمم المتحدة' <- ORG 'للأمم المتحدة' " \
+           "(+ rel AFFILIATION r2 on2)" in lines
+    assert any(ln.startswith(f"{files['ar']}:6: ar-n1: ROLE") and "no relation" in ln for ln in lines)
+    # "on1" is taken in the English file: the fresh ids skip it
+    assert f"{files['en']}:4: en-n1: ROLE 'UN Special Envoy [North]' <- ORG 'UN' " \
+           "(+ rel AFFILIATION p1 on2)" in lines
+    assert f"{files['en']}:4: en-n1: ROLE 'Head of the Workers Union' <- ORG 'Workers Union' " \
+           "(+ rel AFFILIATION r2 on3)" in lines
+    assert f"{files['en']}:4: en-n1: ROLE 'Head of the Workers Union' <- ORG 'Workers Union' " \
+           "(+ rel AFFILIATION p2 on4, rel AFFILIATION p1 on4)" in lines
+    assert len(lines) == 6
+    assert "rulings.tsv:7: warning: no ROLE 'دبیرکل" in err and "rulings.tsv:8: warning" in err
+    assert "6 ORG spans nested and 6 AFFILIATION relations added in 2 files" in err
+
+    assert cli.main(args) == 0
+    capsys.readouterr()
+    ar = files["ar"].read_text(encoding="utf-8")
+    assert ar == NEST_AR.replace("[رئيس المكتب السياسي لحركة حماس]{ROLE r1}",
+                                 "[رئيس المكتب السياسي ل[حركة حماس]{ORG on1}]{ROLE r1}") \
+        .replace("[المبعوث الخاص للأمم المتحدة]{ROLE r2}", "[المبعوث الخاص [للأمم المتحدة]{ORG on2}]{ROLE r2}") \
+        .replace("[رئيس المكتب السياسي لحركة حماس]{ROLE}", "[رئيس المكتب السياسي ل[حركة حماس]{ORG on3}]{ROLE}") \
+        + "rel AFFILIATION p1 on1\nrel AFFILIATION r2 on2\n"
+    en = files["en"].read_text(encoding="utf-8")
+    assert "[[UN]{ORG on2} Special Envoy \\[North\\]]{ROLE on1}" in en
+    assert en.endswith("rel AFFILIATION p1 on2\nrel AFFILIATION r2 on3\nrel AFFILIATION p2 on4\n"
+                       "rel AFFILIATION p1 on4\n")
+    assert files["fa"].read_bytes() == before["fa"]  # its ROLE already holds an ORG
+    for f in files.values():
+        doc = markup.read(f).doc
+        assert check_document(doc) == [], f
+    assert cli.main(["validate", "--no-consistency", str(tmp_path / "src")]) == 0
+
+    # a second run finds nothing left to do
+    assert cli.main(args) == 0
+    assert capsys.readouterr().out == ""
+    # and the corpus builds, nested spans included
+    out_dir = tmp_path / "built"
+    assert cli.main(["build", "--src", str(tmp_path / "src"), "--out", str(out_dir)]) == 0
+    assert cli.main(["build", "--src", str(tmp_path / "src"), "--out", str(out_dir), "--check"]) == 0
+    (built,) = [d for d in read_jsonl(out_dir / "train" / "ar.jsonl") if d.id == "ar-n1"]
+    orgs = [e for e in built.entities if e.type == "ORG"]
+    assert [o.text for o in orgs] == ["حركة حماس", "للأمم المتحدة", "حركة حماس"]
+
+
+def test_nest_orgs_leaves_broken_files_alone(tmp_path: Path, capsys):
+    files = _nest_tree(tmp_path)
+    rulings = str(tmp_path / "rulings.tsv")
+    for text, message in ((NEST_AR.replace("[الدوحة]{LOC l1}", "[الدوحة]{LOC p1}"), ":5: ar-n1: id 'p1' already used"),
+                          (NEST_AR.replace("venue=l1", "venue=p1"), "ar-n1: has 1 validation errors")):
+        files["ar"].write_text(text, encoding="utf-8")
+        assert cli.main(["nest-orgs", rulings, str(files["ar"]), str(files["en"])]) == 1
+        out, err = capsys.readouterr()
+        assert message in err and "not edited" in err, err
+        assert files["ar"].read_text(encoding="utf-8") == text
+        assert "ar-n1" not in out and "en-n1" in out  # the other file is still edited
+        files["en"].write_text(NEST_EN, encoding="utf-8")
+
+
+@pytest.mark.parametrize("row, fragment", [
+    ("xx\tA B\tA\tn", "lang 'xx'"),
+    ("en\tHead of X\tY\tn", "not part of the role"),
+    ("en\tHead of X\tHead of X\tn", "is the whole role"),
+    ("en\tHead of X\tof \tn", "starts or ends with a space"),
+    ("en\tHead of X", "expected 4 tab-separated columns"),
+    ("en\tHead of X\tX\tn\nen\tHead of X\tof X\tn", "was ruled on line 2"),
+])
+def test_nest_orgs_rulings_errors(tmp_path: Path, capsys, row, fragment):
+    f = tmp_path / "r.tsv"
+    f.write_text(f"lang\trole\torg\tnote\n{row}\n", encoding="utf-8")
+    assert cli.main(["nest-orgs", str(f), str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{f}:" in err and fragment in err, err
+    f.write_text("role\torg\n", encoding="utf-8")
+    assert cli.main(["nest-orgs", str(f), str(tmp_path)]) == 1
+    assert "header" in capsys.readouterr().err

@@ -415,3 +415,129 @@ def test_cli_use_predictions_only_for_label_studio(tmp_path):
         cli.main(["import", "--from", "brat", str(tmp_path), "-o", str(tmp_path / "x.jsonl"),
                   "--use-predictions"])
 
+
+
+# --- an ORG nested inside a ROLE ------------------------------------------------------------------
+
+# Each language: a named holder whose ROLE holds an ORG (AFFILIATION person -> ORG), and in ar and
+# en a ROLE-only participant whose ORG is linked from the role. The Arabic fused ل+ال stays inside
+# the ORG; in English the ORG starts where its ROLE starts, after an emoji (UTF-16 offsets differ).
+NESTED_SOURCES = {
+    "ar": """id: ar-nest-1
+lang: ar
+---
+[استقبل]{MEETING m1} [أحمد سالم]{PERSON p1} في [الدوحة]{LOC l1} [الأمين العام ل[حركة الجهاد الإسلامي]{ORG o1}]{ROLE r1} \
+[زياد النخالة]{PERSON p2} و[المبعوث الخاص [للأمم المتحدة]{ORG o2}]{ROLE r2}.
+---
+rel HAS_ROLE p2 r1
+rel AFFILIATION p2 o1
+rel AFFILIATION r2 o2
+event triggers=m1 participants=p1,p2,r2 venue=l1
+""",
+    "fa": """id: fa-nest-1
+lang: fa
+---
+[دبیرکل [جنبش جهاد اسلامی]{ORG o1}]{ROLE r1} [زیاد نخاله]{PERSON p1} با [علی رضایی]{PERSON p2} در [تهران]{LOC l1} \
+[دیدار]{MEETING m1} کرد و [گفت\u200cوگو]{MEETING m2}ها ادامه می\u200cیابد.
+---
+rel HAS_ROLE p1 r1
+rel AFFILIATION p1 o1
+event triggers=m1 participants=p1,p2 venue=l1
+""",
+    "en": """id: en-nest-1
+lang: en
+---
+\U0001F4F0 [[UN]{ORG o1} Special Envoy for Yemen]{ROLE r1} [Hans Berg]{PERSON p1} [met]{MEETING m1} the \
+[Secretary-General of the [Arab League]{ORG o2}]{ROLE r2} in [Cairo]{LOC l1}.
+---
+rel HAS_ROLE p1 r1
+rel AFFILIATION p1 o1
+rel AFFILIATION r2 o2
+event triggers=m1 participants=p1,r2 venue=l1
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def nested() -> list[Document]:
+    return [markup.parse(src).doc for src in NESTED_SOURCES.values()]
+
+
+def nested_pairs(doc: Document) -> set[tuple[str, str]]:
+    """(ORG text, ROLE text) of every ORG lying inside a ROLE."""
+    return {(o.text, r.text) for o in doc.entities for r in doc.entities
+            if o.type == "ORG" and r.type == "ROLE" and r.start <= o.start and o.end <= r.end}
+
+
+def test_nested_fixtures_are_valid(nested):
+    for doc in nested:
+        assert check_document(doc) == [], doc.id
+        assert nested_pairs(doc), doc.id
+        assert any(r.type == "AFFILIATION" for r in doc.relations), doc.id
+    ar, fa, en = nested
+    assert nested_pairs(ar) == {("حركة الجهاد الإسلامي", "الأمين العام لحركة الجهاد الإسلامي"),
+                                ("للأمم المتحدة", "المبعوث الخاص للأمم المتحدة")}
+    assert nested_pairs(en) == {("UN", "UN Special Envoy for Yemen"),
+                                ("Arab League", "Secretary-General of the Arab League")}
+
+
+@pytest.mark.parametrize("fmt, name", [(labelstudio, "tasks.json"), (doccano, "docs.jsonl")])
+def test_json_formats_round_trip_nested_spans(tmp_path, nested, fmt, name):
+    assert fmt.export(nested, tmp_path / name) == []
+    docs, messages = fmt.import_(tmp_path / name)
+    assert messages == []
+    assert canon(docs) == canon(nested)
+    for doc in docs:
+        assert check_document(doc) == [], doc.id
+
+
+def test_brat_round_trip_nested_spans(tmp_path, nested):
+    brat.export(nested, tmp_path)
+    docs, messages = brat.import_(tmp_path)
+    assert errors(messages) == []
+    assert canon(docs) == canon([without_metadata(d) for d in nested])
+    for doc in docs:
+        assert check_document(doc) == [], doc.id
+    # the containment is declared, so brat's editor accepts it
+    conf = (tmp_path / "annotation.conf").read_text()
+    assert "<OVERLAP>\tArg1:ORG, Arg2:ROLE, <OVL-TYPE>:contain" in conf
+    ann = (tmp_path / "en-nest-1.ann").read_text(encoding="utf-8").splitlines()
+    en = nested[2]
+    assert "T1\tORG 2 4\tUN" in ann and "T2\tROLE 2 28\tUN Special Envoy for Yemen" in ann
+    assert en.text[2:4] == "UN" and en.text[2:28] == "UN Special Envoy for Yemen"
+
+
+def test_label_studio_nested_spans_in_utf16(tmp_path, nested):
+    en = nested[2]
+    labelstudio.export([en], tmp_path / "t.json")
+    result = json.loads((tmp_path / "t.json").read_text())[0]["annotations"][0]["result"]
+    spans = {r["value"]["text"]: r["value"] for r in result if r["type"] == "labels"}
+    role, org = spans["UN Special Envoy for Yemen"], spans["UN"]
+    assert org["start"] == role["start"] == 3  # the emoji is two UTF-16 units, then a space
+    assert org["end"] < role["end"]
+    affiliation = [r for r in result if r["type"] == "relation" and r["labels"] == ["AFFILIATION"]]
+    assert len(affiliation) == 2
+
+
+@pytest.mark.parametrize("fmt, out", [("labelstudio", "t.json"), ("doccano", "d.jsonl"), ("brat", "b")])
+def test_cli_round_trip_nested_spans(tmp_path, capsys, nested, fmt, out):
+    write_jsonl(nested, tmp_path / "in.jsonl")
+    assert cli.main(["export", "--to", fmt, str(tmp_path / "in.jsonl"), "-o", str(tmp_path / out)]) == 0
+    assert cli.main(["import", "--from", fmt, str(tmp_path / out), "-o", str(tmp_path / "back.jsonl")]) == 0
+    back = sorted(read_jsonl(tmp_path / "back.jsonl"), key=lambda d: d.id)
+    expected = canon(nested) if fmt != "brat" else canon([without_metadata(d) for d in nested])
+    assert back == expected
+    assert ": error:" not in capsys.readouterr().err
+
+
+def test_cli_import_rejects_other_nesting(tmp_path, capsys):
+    """Tools allow any overlap; only an ORG inside a ROLE passes the validator."""
+    text = "UN Special Envoy Hans Berg"
+    rec = {"text": text, "doc_id": "en-bad-nest", "lang": "en",
+           "entities": [{"id": 1, "label": "ROLE", "start_offset": 0, "end_offset": 16},
+                        {"id": 2, "label": "LOC", "start_offset": 0, "end_offset": 2}]}
+    (tmp_path / "d.jsonl").write_text(json.dumps(rec) + "\n")
+    out = tmp_path / "back.jsonl"
+    assert cli.main(["import", "--from", "doccano", str(tmp_path / "d.jsonl"), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "the only nesting allowed is ORG inside ROLE" in err and not out.exists()

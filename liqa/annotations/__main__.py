@@ -1,4 +1,4 @@
-"""python -m liqa.annotations {validate,stats,build,markup,export,import} ..."""
+"""python -m liqa.annotations {validate,stats,build,split,markup,export,import,nest-orgs} ..."""
 from __future__ import annotations
 
 import argparse
@@ -8,6 +8,7 @@ from pathlib import Path
 
 from liqa.annotations import (Located, brat, doccano, find_files, labelstudio, load, markup,
                               unique_docs, validate)
+from liqa.annotations.nesting import nest_files, read_rulings
 from liqa.annotations.stats import corpus_stats, to_markdown
 from liqa.annotations.validate import consistency, read_explained
 from liqa.schema import LANGS, canonical, read_jsonl, write_jsonl
@@ -99,10 +100,51 @@ def cmd_markup(args: argparse.Namespace) -> int:
     for issue in issues:
         print(issue, file=sys.stderr)
     args.out.mkdir(parents=True, exist_ok=True)
+    written = 0
     for loc in located:
-        (args.out / f"{loc.doc.id}.lqm").write_text(markup.render(loc.doc), encoding="utf-8")
-    print(f"wrote {len(located)} markup files to {args.out}", file=sys.stderr)
+        try:
+            text = markup.render(loc.doc)
+        except ValueError as exc:  # spans overlapping in a way markup cannot write
+            print(f"{loc.where()}: {exc}", file=sys.stderr)
+            issues.append(exc)
+            continue
+        (args.out / f"{loc.doc.id}.lqm").write_text(text, encoding="utf-8")
+        written += 1
+    print(f"wrote {written} markup files to {args.out}", file=sys.stderr)
     return 1 if issues else 0
+
+
+def cmd_nest_orgs(args: argparse.Namespace) -> int:
+    """Nest ORG spans inside ROLE spans of .lqm sources, as a rulings table says."""
+    try:
+        rulings = read_rulings(args.rulings)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    files = find_files(args.paths)
+    for f in files:
+        if f.suffix != ".lqm":
+            print(f"{f}:0: -: only .lqm sources are edited; skipped (rebuild the JSONL with 'build')",
+                  file=sys.stderr)
+    missing = [f for f in files if not f.exists()]
+    for f in missing:
+        print(f"{f}:0: -: no such file", file=sys.stderr)
+    outcome = nest_files([f for f in files if f.suffix == ".lqm" and f.exists()], rulings,
+                         dry_run=args.dry_run)
+    for path, change in outcome.changes:
+        print(change.describe(path))
+    for err in outcome.errors:
+        print(err, file=sys.stderr)
+    used = {c.ruling.line for _, c in outcome.changes}
+    for r in sorted(rulings.values(), key=lambda r: r.line):
+        if r.line not in used:
+            print(f"{args.rulings}:{r.line}: warning: no ROLE {r.role!r} ({r.lang}) without a nested ORG "
+                  "in the files", file=sys.stderr)
+    n_rels = sum(len(c.relations) for _, c in outcome.changes)
+    print(f"{len(outcome.changes)} ORG spans nested and {n_rels} AFFILIATION relations added in "
+          f"{outcome.files} files" + (" (dry run: nothing written)" if args.dry_run else "")
+          + (f"; {len(outcome.errors)} files not edited" if outcome.errors else ""), file=sys.stderr)
+    return 1 if outcome.errors or missing else 0
 
 
 FORMATS = {"labelstudio": labelstudio, "brat": brat, "doccano": doccano}
@@ -223,6 +265,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--force", action="store_true",
                    help="write the documents that could be read despite errors (exit status stays 1)")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser(
+        "nest-orgs", help="mark the ORG inside ROLE spans of .lqm sources, from a rulings table",
+        description="Edit .lqm sources in place, as text: inside every ROLE span whose text a ruling "
+                    "names (in a document of the ruling's language) and that holds no ORG yet, mark the "
+                    "ruled organization as a nested ORG with a fresh id (on1, on2, ...), and append "
+                    "'rel AFFILIATION HOLDER ORG' for each HAS_ROLE holder of the role, or 'rel "
+                    "AFFILIATION ROLE ORG' when the role is an event participant with no holder. "
+                    "Prints one line per change; a file that would not parse or validate afterwards is "
+                    "left unchanged. Run 'build' afterwards.")
+    p.add_argument("rulings", type=Path, metavar="RULINGS.tsv",
+                   help="tab-separated, header 'lang role org note': the exact ROLE text and the ORG "
+                        "inside it (its first occurrence is marked)")
+    p.add_argument("paths", nargs="+", help=".lqm files, or directories of them")
+    p.add_argument("--dry-run", action="store_true", help="print the changes, write nothing")
+    p.set_defaults(func=cmd_nest_orgs)
 
     args = parser.parse_args(argv)
     if getattr(args, "use_predictions", False) and args.from_ != "labelstudio":

@@ -3,7 +3,9 @@
 Every format reduces a document to spans plus typed links (relations and the
 trigger-rooted event links of `schema.event_links`) on export, and rebuilds a
 Document from spans plus links on import (`build_document`, which reports every
-link it cannot keep instead of dropping it silently). Offsets counted in UTF-16
+link it cannot keep instead of dropping it silently). Spans are kept as they
+are, overlapping ones included: all three formats carry an ORG inside a ROLE
+natively, and whether an overlap is allowed is the validator's call. Offsets counted in UTF-16
 code units (the JavaScript tools) convert through `Utf16Offsets`.
 """
 from __future__ import annotations

@@ -8,6 +8,10 @@
     E2\tMEETING:T9
     R2\tSAME_EVENT Arg1:T7 Arg2:T9
 
+An ORG inside a ROLE (the one nesting liqa allows) is two T lines whose
+offsets overlap; annotation.conf tells brat that this containment is allowed
+(``<OVERLAP>``), so its editor accepts it and flags any other overlap.
+
 Every MEETING span is an event trigger in brat, so each gets an E line (brat
 flags a trigger no event refers to); a trigger with no Participant is not an
 event (a planned or denied meeting). Further triggers of one event are joined
@@ -26,7 +30,8 @@ from pathlib import Path
 
 from liqa.annotations._interchange import (COLORS, Log, add_span, build_document, no_predictions,
                                            no_scores, resolve_lang, scored_links, utf8_error)
-from liqa.schema import ENTITY_TYPES, EVENT_LINK_TYPES, RELATION_TYPES, TRIGGER_TYPES, Document, Link
+from liqa.schema import (ENTITY_TYPES, EVENT_LINK_TYPES, NESTABLE, RELATION_TYPES, TRIGGER_TYPES, Document,
+                         Link)
 
 # Event link type -> brat argument role (numbered Participant2, Participant3... when repeated).
 ROLES = {"PARTICIPANT": "Participant", "VENUE": "Place", "WHEN": "Time"}
@@ -45,6 +50,8 @@ def annotation_conf() -> str:
     _, dates = EVENT_LINK_TYPES["WHEN"]
     rels = [f"{t}\tArg1:{types(h)}, Arg2:{types(tl)}" for t, (h, tl) in RELATION_TYPES.items()]
     rels.append(f"SAME_EVENT\tArg1:{types(TRIGGER_TYPES)}, Arg2:{types(TRIGGER_TYPES)}")
+    # brat flags overlapping spans unless told: Arg1 may lie inside Arg2 (an ORG inside a ROLE).
+    rels += [f"<OVERLAP>\tArg1:{inner}, Arg2:{outer}, <OVL-TYPE>:contain" for inner, outer in sorted(NESTABLE)]
     event = (f"{_EVENT}\t{ROLES['PARTICIPANT']}*:{types(parts)}, {ROLES['VENUE']}?:{types(venues)}, "
              f"{ROLES['WHEN']}?:{types(dates)}")
     entities = [t for t in ENTITY_TYPES if t not in TRIGGER_TYPES]

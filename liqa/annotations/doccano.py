@@ -11,8 +11,10 @@ the example's metadata. Events travel as PARTICIPANT/VENUE/WHEN/SAME_EVENT
 relations from a trigger. doccano computes offsets in its browser front end,
 as JavaScript string indices (UTF-16 code units; doccano/doccano#2290), so
 they are converted here; the project's "Count grapheme clusters as one
-character" option must stay off. doccano has no place for scores or model
-predictions.
+character" option must stay off. An ORG inside a ROLE is two entities whose
+offsets overlap: create the sequence-labeling project with overlapping spans
+allowed (its ``allow_overlapping`` setting, off by default) to keep them.
+doccano has no place for scores or model predictions.
 """
 from __future__ import annotations
 

@@ -11,6 +11,8 @@ A span result is ``{"id", "from_name": "label", "to_name": "text", "type": "labe
 ``{"from_id", "to_id", "type": "relation", "direction": "right", "labels": [TYPE]}``.
 Events travel as PARTICIPANT/VENUE/WHEN/SAME_EVENT relations from a trigger.
 Offsets are JavaScript string indices (UTF-16 code units), converted here.
+An ORG inside a ROLE is two span results with overlapping offsets, which
+Label Studio shows and edits as it does any overlapping regions.
 `label_config()` is the labeling interface to paste into the project settings.
 """
 from __future__ import annotations

@@ -16,7 +16,10 @@ The header is ``key: value`` lines (id and lang required; date and source
 become document fields, anything else goes to ``meta``). The text is
 everything between the first and the last ``---`` line. A span is
 ``[surface text]{TYPE}`` or ``[surface text]{TYPE id}``; ``\\[ \\] \\{ \\} \\\\``
-write those characters literally. The link section has ``rel TYPE HEAD TAIL``
+write those characters literally. Spans nest one level, and only as
+`schema.NESTABLE` allows: an ORG inside a ROLE,
+``[الأمين العام ل[حركة الجهاد الإسلامي]{ORG o2}]{ROLE r1}``; any other span
+inside a span, and a third level, are errors. The link section has ``rel TYPE HEAD TAIL``
 and ``event triggers=.. participants=.. [venue=..] [date=..]`` lines; ``#``
 starts a comment line.
 """
@@ -26,12 +29,14 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from liqa.schema import ENTITY_TYPES, Document, Entity, Event, Relation
+from liqa.schema import ENTITY_TYPES, NESTABLE, Document, Entity, Event, Relation, split_layers
 
 SEPARATOR = "---"
 _ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*$")
 _ESCAPABLE = "[]{}\\"
 _DOC_FIELDS = ("id", "lang", "date", "source")
+# The nesting schema.NESTABLE allows, for messages: "ORG inside ROLE".
+NESTING = " or ".join(f"{inner} inside {outer}" for inner, outer in sorted(NESTABLE))
 
 
 class MarkupError(ValueError):
@@ -50,6 +55,10 @@ class Parsed:
     # Markup line of each author id (entities, "R<n>" relations, "E<n>" events),
     # so later checks can point at the line to fix.
     lines: dict[str, int] = field(default_factory=dict)
+    # Where the text sits in the source, for tools that edit it in place: the
+    # source range [start, end) of each plain-text character's markup (two
+    # characters for an escape).
+    chars: list[tuple[int, int]] = field(default_factory=list)
 
 
 def parse(source: str) -> Parsed:
@@ -61,14 +70,15 @@ def parse(source: str) -> Parsed:
     first, last = seps[0], seps[-1]
     fields, meta = _parse_header(raw[:first])
     text_start_line = first + 2  # 1-based line of the text's first line
-    text, entities, lines = _parse_text("\n".join(raw[first + 1:last]), text_start_line)
+    body_offset = len("\n".join(raw[:first + 1])) + 1
+    text, entities, lines, chars = _parse_text("\n".join(raw[first + 1:last]), text_start_line, body_offset)
     relations, events = _parse_links(raw[last + 1:], last + 2, lines)
     try:
         doc = Document(**fields, text=text, entities=entities, relations=relations,
                        events=events, meta=meta)
     except ValueError as exc:
         raise MarkupError(1, f"header: {_first_error(exc)}") from None
-    return Parsed(doc=doc, header_line=1, lines=lines)
+    return Parsed(doc=doc, header_line=1, lines=lines, chars=chars)
 
 
 def _first_error(exc: Exception) -> str:
@@ -101,27 +111,46 @@ def _parse_header(lines: list[str]) -> tuple[dict, dict]:
     return fields, meta
 
 
-def _parse_text(body: str, first_line: int) -> tuple[str, list[Entity], dict[str, int]]:
-    out: list[str] = []  # plain text built so far
+@dataclass
+class _Open:
+    """A span whose '[' has been read: its plain-text start, markup line and source offset."""
+
+    start: int
+    line: int
+    src: int
+    inner: list[Entity] = field(default_factory=list)  # spans closed inside it
+
+
+def _parse_text(body: str, first_line: int, body_offset: int = 0
+                ) -> tuple[str, list[Entity], dict[str, int], list[tuple[int, int]]]:
+    """Plain text, entities, markup line per id, and the source range of each
+    plain character's markup (`body_offset` is where the body starts in the source).
+
+    One span may lie inside another (an ORG inside a ROLE, `schema.NESTABLE`);
+    the entities come in the order their '[' opens.
+    """
+    out: list[str] = []  # the plain text, one item per character
+    chars: list[tuple[int, int]] = []  # source range of each plain character's markup
     entities: list[Entity] = []
     lines: dict[str, int] = {}
     line = first_line
-    span_start: int | None = None  # plain-text offset of an open '['
-    span_line = line
+    stack: list[_Open] = []
+    order: list[tuple[int, Entity]] = []  # (source offset of '[', entity): opening order
     i = 0
     while i < len(body):
         ch = body[i]
         if ch == "\\" and i + 1 < len(body) and body[i + 1] in _ESCAPABLE:
             out.append(body[i + 1])
+            chars.append((body_offset + i, body_offset + i + 2))
             i += 2
             continue
         if ch == "[":
-            if span_start is not None:
-                raise MarkupError(line, "'[' inside a span: spans are flat (write \\[ for a literal bracket)")
-            span_start, span_line = len("".join(out)), line
-            out = ["".join(out)]
+            if len(stack) == 2:
+                raise MarkupError(line, "'[' inside a span inside a span: spans nest one level only, "
+                                        f"{NESTING} (write \\[ for a literal bracket)")
+            stack.append(_Open(len(out), line, i))
         elif ch == "]":
-            if span_start is None:
+            if not stack:
                 raise MarkupError(line, "']' with no open '[' (write \\] for a literal bracket)")
             close = body.find("}", i)
             if not body.startswith("{", i + 1) or close < 0:
@@ -130,27 +159,40 @@ def _parse_text(body: str, first_line: int) -> tuple[str, list[Entity], dict[str
             if not 1 <= len(label) <= 2 or label[0] not in ENTITY_TYPES:
                 raise MarkupError(line, f"bad span label {{{body[i + 2:close]}}}: expected one of "
                                         f"{', '.join(ENTITY_TYPES)}, then an optional id")
-            text = "".join(out)
+            span = stack.pop()
             eid = label[1] if len(label) == 2 else f"_{len(entities) + 1}"
             if len(label) == 2:
                 if not _ID.match(eid):
                     raise MarkupError(line, f"bad id {eid!r}: use letters, digits and _, starting with a letter")
                 if eid in lines:
                     raise MarkupError(line, f"id {eid!r} already used on line {lines[eid]}")
-            lines[eid] = span_line
-            entities.append(Entity(id=eid, type=label[0], start=span_start,
-                                   end=len(text), text=text[span_start:]))
-            span_start = None
+            text = "".join(out[span.start:])
+            entity = Entity(id=eid, type=label[0], start=span.start, end=len(out), text=text)
+            for inner in span.inner:
+                where = lines[inner.id]
+                if (inner.type, entity.type) not in NESTABLE:
+                    raise MarkupError(where, f"{inner.type} {inner.text!r} inside {entity.type} {text!r}: "
+                                             f"the only nesting allowed is {NESTING}")
+                if (inner.start, inner.end) == (entity.start, entity.end):
+                    raise MarkupError(where, f"{inner.type} {inner.text!r} is the whole {entity.type} span: "
+                                             "a span inside a span must be shorter")
+            lines[eid] = span.line
+            entities.append(entity)
+            order.append((span.src, entity))
+            if stack:
+                stack[-1].inner.append(entity)
             i = close + 1
             continue
         else:
             if ch == "\n":
                 line += 1
             out.append(ch)
+            chars.append((body_offset + i, body_offset + i + 1))
         i += 1
-    if span_start is not None:
-        raise MarkupError(span_line, "span opened with '[' is never closed")
-    return "".join(out), entities, lines
+    if stack:
+        raise MarkupError(stack[-1].line, "span opened with '[' is never closed")
+    entities = [e for _, e in sorted(order, key=lambda x: x[0])]
+    return "".join(out), entities, lines, chars
 
 
 def _parse_links(lines: list[str], first_line: int, ids: dict[str, int]
@@ -202,21 +244,38 @@ _PREFIX = {"PERSON": "p", "ORG": "o", "ROLE": "r", "LOC": "l", "DATE": "d", "MEE
 
 
 def render(doc: Document) -> str:
-    """Write a document as markup, the inverse of `parse` (ids become p1, o1, m1, ...)."""
+    """Write a document as markup, the inverse of `parse` (ids become p1, o1, m1, ...).
+
+    An ORG inside a ROLE is written inside its brackets. Raises ValueError for
+    spans that overlap in any other way, which markup cannot write.
+    """
+    order = sorted(doc.entities, key=lambda e: (e.start, -e.end))
     counts: dict[str, int] = {}
     short: dict[str, str] = {}
-    for e in sorted(doc.entities, key=lambda e: e.start):
+    for e in order:
         counts[e.type] = counts.get(e.type, 0) + 1
         short[e.id] = f"{_PREFIX[e.type]}{counts[e.type]}"
+    outer, inner = split_layers(order)
+    for a, b in zip(outer, outer[1:]):
+        if b.start < a.end:
+            raise ValueError(f"{doc.id}: {a.type} {a.text!r} and {b.type} {b.text!r} overlap: "
+                             f"the only nesting allowed is {NESTING}")
     header = [f"id: {doc.id}", f"lang: {doc.lang}"]
     header += [f"{k}: {getattr(doc, k)}" for k in ("date", "source") if getattr(doc, k)]
     header += [f"{k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in doc.meta.items()]
-    body, pos = [], 0
-    for e in sorted(doc.entities, key=lambda e: e.start):
-        body += [_escape(doc.text[pos:e.start]), "[", _escape(doc.text[e.start:e.end]),
-                 f"]{{{e.type} {short[e.id]}}}"]
-        pos = e.end
-    body.append(_escape(doc.text[pos:]))
+
+    def spans(items: list[Entity], pos: int, end: int, nested: list[Entity]) -> list[str]:
+        out = []
+        for e in items:
+            out += [_escape(doc.text[pos:e.start]), "["]
+            inside = [n for n in nested if e.start <= n.start and n.end <= e.end]
+            if len(inside) > 1 and any(b.start < a.end for a, b in zip(inside, inside[1:])):
+                raise ValueError(f"{doc.id}: spans inside {e.type} {e.text!r} overlap each other")
+            out += spans(inside, e.start, e.end, []) + [f"]{{{e.type} {short[e.id]}}}"]
+            pos = e.end
+        return out + [_escape(doc.text[pos:end])]
+
+    body = spans(outer, 0, len(doc.text), inner)
     links = [f"rel {r.type} {short[r.head]} {short[r.tail]}" for r in doc.relations]
     for ev in doc.events:
         parts = [f"triggers={','.join(short[t] for t in ev.triggers)}",

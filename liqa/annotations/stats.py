@@ -5,7 +5,7 @@ import re
 from collections import Counter, defaultdict
 
 from liqa.text import normalize
-from liqa.schema import ENTITY_TYPES, LANGS, RELATION_TYPES, Document
+from liqa.schema import ENTITY_TYPES, LANGS, RELATION_TYPES, Document, split_layers
 
 _WORD = re.compile(r"\w+")
 
@@ -23,6 +23,7 @@ def corpus_stats(docs: list[Document]) -> dict[str, dict[str, int]]:
             for e in doc.entities:
                 c[f"spans {e.type}"] += 1
                 names[col][e.type].add(normalize(e.text))
+            c["nested ORG in ROLE"] += len(split_layers(doc.entities)[1])
             for r in doc.relations:
                 c[f"relations {r.type}"] += 1
             c["events"] += len(doc.events)
@@ -31,7 +32,8 @@ def corpus_stats(docs: list[Document]) -> dict[str, dict[str, int]]:
             c["docs with 2+ events"] += len(doc.events) >= 2
             c["reviewed documents"] += bool(doc.meta.get("reviewer"))
     rows = ["documents", "generated documents", "reviewed documents", "tokens"]
-    rows += [f"spans {t}" for t in ENTITY_TYPES] + [f"relations {t}" for t in RELATION_TYPES]
+    rows += [f"spans {t}" for t in ENTITY_TYPES] + ["nested ORG in ROLE"]
+    rows += [f"relations {t}" for t in RELATION_TYPES]
     rows += ["events", "event participants", "docs with no event", "docs with 2+ events"]
     table = {row: {col: cols[col][row] for col in cols} for row in rows}
     for t in ("PERSON", "ORG", "ROLE", "LOC"):

@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from liqa.text import normalize
-from liqa.schema import (DATE_TYPES, PARTICIPANT_TYPES, RELATION_TYPES, TRIGGER_TYPES,
-                         VENUE_TYPES, Document, trim_span)
+from liqa.annotations.markup import NESTING
+from liqa.schema import (DATE_TYPES, NESTABLE, PARTICIPANT_TYPES, RELATION_TYPES, TRIGGER_TYPES,
+                         VENUE_TYPES, Document, is_nested, trim_span)
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,21 @@ def check_document(doc: Document) -> list[Problem]:
         if "\n" in covered:
             add(e.id, f"{e.type} {e.id} {covered!r} crosses a line break")
 
+    # Spans are flat but for one nesting (schema.NESTABLE: an ORG inside a ROLE).
     spans = sorted((e for e in doc.entities if 0 <= e.start < e.end <= len(doc.text)),
-                   key=lambda e: (e.start, e.end))
-    for a, b in zip(spans, spans[1:]):
-        if (a.start, a.end) == (b.start, b.end):
-            add(b.id, f"{b.id} and {a.id} are the same span {a.text!r} ({a.type}, {b.type})")
-        elif b.start < a.end:
-            add(b.id, f"{b.id} {b.text!r} overlaps {a.id} {a.text!r}: spans are flat, never nested or crossing")
+                   key=lambda e: (e.start, -e.end))
+    for k, a in enumerate(spans):
+        for b in spans[k + 1:]:
+            if b.start >= a.end:
+                break
+            if (a.start, a.end) == (b.start, b.end):
+                add(b.id, f"{b.id} and {a.id} are the same span {a.text!r} ({a.type}, {b.type})")
+            elif b.end > a.end:
+                add(b.id, f"{b.id} {b.text!r} overlaps {a.id} {a.text!r}: the spans cross; spans never "
+                          f"cross, and the only nesting allowed is {NESTING}")
+            elif not is_nested(b, a):
+                add(b.id, f"{b.id} {b.text!r} ({b.type}) overlaps {a.id} {a.text!r} ({a.type}): it lies "
+                          f"inside it, and the only nesting allowed is {NESTING}")
 
     rel_keys = set()
     for r in doc.relations:
@@ -135,20 +144,37 @@ def read_explained(path: str | Path) -> dict[str, str]:
 
 
 def _unlabeled_repeats(doc: Document) -> list[Finding]:
-    covered = [False] * len(doc.text)
-    for e in doc.entities:
-        for i in range(max(e.start, 0), min(e.end, len(doc.text))):
-            covered[i] = True
+    """Labeled strings found again, at word edges, where no span covers them.
+
+    A span that could hold the string nested (a ROLE, for an ORG string) does
+    not cover it: an organization named inside a title is marked inside it.
+    """
+    n = len(doc.text)
+    covered: dict[str, list[bool]] = {}  # entity type -> characters a span covers for it
+
+    def coverage(typ: str) -> list[bool]:
+        if typ not in covered:
+            cov = [False] * n
+            for e in doc.entities:
+                if (typ, e.type) not in NESTABLE:
+                    for i in range(max(e.start, 0), min(e.end, n)):
+                        cov[i] = True
+            covered[typ] = cov
+        return covered[typ]
+
     out, done = [], set()
     for e in doc.entities:
-        if e.text in done or len(e.text) < 3:
+        if (e.text, e.type) in done or len(e.text) < 3:
             continue
-        done.add(e.text)
+        done.add((e.text, e.type))
         for m in re.finditer(re.escape(e.text), doc.text):
             s, t = m.span()
-            word_edge = (s == 0 or not doc.text[s - 1].isalnum()) and (t == len(doc.text) or not doc.text[t].isalnum())
-            if word_edge and not any(covered[s:t]):
+            word_edge = (s == 0 or not doc.text[s - 1].isalnum()) and (t == n or not doc.text[t].isalnum())
+            if word_edge and not any(coverage(e.type)[s:t]):
                 line = doc.text.count("\n", 0, s) + 1
+                host = next((o for o in doc.entities if (e.type, o.type) in NESTABLE
+                             and o.start <= s and t <= o.end), None)
+                inside = f", inside {host.type} {host.text!r}: mark it there" if host else ""
                 out.append(Finding(doc.id, f"{e.text!r} is labeled {e.type} but not at text line {line} "
-                                           f"(offset {s})", e.text))
+                                           f"(offset {s}{inside})", e.text))
     return out

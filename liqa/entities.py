@@ -1,0 +1,90 @@
+"""Mentions of one entity inside a document, and what an analyst reads of a participant.
+
+Links are learned and decoded between entities, not mentions: "هنية" three
+paragraphs after "إسماعيل هنية" is the same participant, and a second "إسطنبول"
+is the same venue. Grouping is by spelling (`liqa.text.normalize`, the Arabic
+article folded) and by name parts: a PERSON or ORG mention whose words are all
+in the mentions of exactly one other entity joins it ("هنية" -> "إسماعيل هنية",
+"حماس" -> "حركة حماس"); when two entities could claim it ("محمد"), it stays
+alone. Places only group on equal spelling: "لبنان" is not "جنوب لبنان".
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from liqa.schema import Document, Entity
+from liqa.text import normalize
+
+GROUPED_TYPES = frozenset({"PERSON", "ORG", "LOC"})
+BY_NAME_PARTS = frozenset({"PERSON", "ORG"})
+_ARTICLES = ("لل", "ال")
+
+
+def name_words(text: str) -> tuple[str, ...]:
+    """Normalized words with the Arabic article folded, so "للأمم" and "الأمم" compare equal."""
+    out = []
+    for w in normalize(text).split():
+        for art in _ARTICLES:
+            if w.startswith(art) and len(w) - len(art) >= 3:
+                w = w[len(art):]
+                break
+        out.append(w)
+    return tuple(out)
+
+
+def entity_groups(entities: Iterable[Entity]) -> dict[str, str]:
+    """Mention id -> id of its entity's representative mention (the fullest name:
+    most words, then the earliest). Types other than PERSON, ORG and LOC map to themselves."""
+    ents = sorted(entities, key=lambda e: (e.start, e.end))
+    parent = {e.id: e.id for e in ents}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    exact: dict[tuple[str, tuple[str, ...]], str] = {}
+    for e in ents:
+        if e.type in GROUPED_TYPES and name_words(e.text):
+            key = (e.type, name_words(e.text))
+            if key in exact:
+                parent[find(e.id)] = find(exact[key])
+            else:
+                exact[key] = e.id
+    # Name parts, longest names first, so a part sees the full names already joined.
+    names = sorted(((typ, words, eid) for (typ, words), eid in exact.items() if typ in BY_NAME_PARTS),
+                   key=lambda x: -len(x[1]))
+    for typ, words, eid in names:
+        owners = {find(other) for t2, w2, other in names
+                  if t2 == typ and len(w2) > len(words) and set(words) < set(w2)}
+        if len(owners) == 1:
+            parent[find(eid)] = owners.pop()
+    members: dict[str, list[Entity]] = {}
+    for e in ents:
+        members.setdefault(find(e.id), []).append(e)
+    rep = {}
+    for group in members.values():
+        best = max(group, key=lambda e: (len(name_words(e.text)), len(e.text), -e.start))
+        rep.update({e.id: best.id for e in group})
+    return rep
+
+
+def participant_details(doc: Document) -> dict[str, tuple[list[str], list[str]]]:
+    """Participant id -> (its role ids, its organization ids), gathered over every mention
+    of the participant's entity and over the roles it holds (a person's organization is
+    often linked to the title: "الأمين العام لـ[حركة الجهاد الإسلامي]")."""
+    rep = entity_groups(doc.entities)
+    roles: dict[str, list[str]] = {}
+    orgs: dict[str, list[str]] = {}
+    for r in doc.relations:
+        (roles if r.type == "HAS_ROLE" else orgs).setdefault(rep.get(r.head, r.head), []).append(r.tail)
+    out = {}
+    for ev in doc.events:
+        for p in ev.participants:
+            key = rep.get(p, p)
+            own_roles = list(dict.fromkeys(roles.get(key, [])))
+            org_ids = orgs.get(key, []) + [o for r in own_roles for o in orgs.get(r, [])]
+            # one mention per organization: its entity's fullest name
+            out[p] = (own_roles, list(dict.fromkeys(rep.get(o, o) for o in org_ids)))
+    return out
