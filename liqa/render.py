@@ -28,17 +28,21 @@ th { background: #f4f4f4; }
 RTL = {"ar", "fa"}
 
 
-def highlight(text: str, entities: list[dict]) -> str:
-    """The text with each entity wrapped in <mark class=TYPE>, escaped."""
-    out, pos = [], 0
-    for e in sorted(entities, key=lambda e: e["start"]):
+def highlight(text: str, entities: list[dict], start: int = 0, end: int | None = None) -> str:
+    """text[start:end] with each entity wrapped in <mark class=TYPE>, escaped; a span nested
+    in another (an ORG inside a ROLE) is marked inside its outer mark."""
+    end = len(text) if end is None else end
+    out, pos = [], start
+    ents = sorted(entities, key=lambda e: (e["start"], -e["end"]))
+    for i, e in enumerate(ents):
         if e["start"] < pos:
-            continue  # predictions never overlap; guard against hand-made input
+            continue  # inside an outer span (rendered with it), or crossing: hand-made input
+        inner = [x for x in ents[i + 1:] if e["start"] <= x["start"] and x["end"] <= e["end"]]
         out.append(escape(text[pos:e["start"]]))
         out.append(f'<mark class="{e["type"]}" title="{e["type"]} {e.get("score", "")}">'
-                   f'{escape(text[e["start"]:e["end"]])}<sub>{e["type"]}</sub></mark>')
+                   f'{highlight(text, inner, e["start"], e["end"])}<sub>{e["type"]}</sub></mark>')
         pos = e["end"]
-    out.append(escape(text[pos:]))
+    out.append(escape(text[pos:end]))
     return "".join(out)
 
 

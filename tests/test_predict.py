@@ -45,6 +45,26 @@ def test_output_contract_by_hand():
     assert out["events"][0]["venue"] == {"entity": "T6", "text": "Doha"} and out["events"][0]["date"] is None
 
 
+def test_nested_org_in_the_output_and_the_html_view():
+    text = "UN Secretary-General Guterres met Ruto."
+    ents = [Entity(id="T1", type="ROLE", start=0, end=20, text=text[0:20], score=0.9),
+            Entity(id="T2", type="ORG", start=0, end=2, text="UN", score=0.8),
+            Entity(id="T3", type="PERSON", start=21, end=29, text="Guterres", score=0.9),
+            Entity(id="T4", type="MEETING", start=30, end=33, text="met", score=0.9),
+            Entity(id="T5", type="PERSON", start=34, end=38, text="Ruto", score=0.9)]
+    doc = Document(id="d", lang="en", text=text, entities=ents,
+                   relations=[Relation(id="R1", type="HAS_ROLE", head="T3", tail="T1", score=0.9),
+                              Relation(id="R2", type="AFFILIATION", head="T3", tail="T2", score=0.7)],
+                   events=[Event(id="E1", triggers=["T4"], participants=["T3", "T5"], score=0.9)])
+    out = to_output(doc)
+    jsonschema.validate(out, load_schema())
+    assert out["events"][0]["participants"][0]["organizations"] == [{"entity": "T2", "text": "UN"}]
+    from liqa.render import highlight
+    html = highlight(text, out["entities"])
+    assert html.startswith('<mark class="ROLE"') and '<mark class="ORG" title="ORG 0.8">UN<sub>ORG</sub></mark>' in html
+    assert html.count("<mark") == 5
+
+
 def test_predictions_follow_the_schema_and_input_order(model_dir, tmp_path):
     out = tmp_path / "out.jsonl"
     res = run_predict(FIXTURE, ROOT / "examples", "--model", model_dir, "--out", out)
