@@ -33,6 +33,7 @@ class ModelSection(_Section):
     overlap: int = Field(default=64, ge=0)
     link_thresholds: dict[LinkType, Annotated[float, Field(gt=0, lt=1)]] = {}
     vocabulary: Vocabulary = "full"
+    nested_grad_scale: float = Field(default=1.0, ge=0, le=1)
 
 
 class DataSection(_Section):

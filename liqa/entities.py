@@ -10,6 +10,7 @@ alone. Places only group on equal spelling: "لبنان" is not "جنوب لبن
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from liqa.schema import Document, Entity
@@ -21,9 +22,10 @@ _ARTICLES = ("لل", "ال")
 
 
 def name_words(text: str) -> tuple[str, ...]:
-    """Normalized words with the Arabic article folded, so "للأمم" and "الأمم" compare equal."""
+    """Normalized words with the Arabic article folded, so "للأمم" and "الأمم" compare equal;
+    hyphens and other punctuation split words ("Al-Sistani" is "al sistani")."""
     out = []
-    for w in normalize(text).split():
+    for w in re.findall(r"\w+", normalize(text)):
         for art in _ARTICLES:
             if w.startswith(art) and len(w) - len(art) >= 3:
                 w = w[len(art):]

