@@ -90,3 +90,25 @@ def participant_details(doc: Document) -> dict[str, tuple[list[str], list[str]]]
             # one mention per organization: its entity's fullest name
             out[p] = (own_roles, list(dict.fromkeys(rep.get(o, o) for o in org_ids)))
     return out
+
+
+def represented_participants(doc: Document) -> dict[str, list[str]]:
+    """Event id -> its ORG participants that a participating person represents (an
+    AFFILIATION from any mention of the person, or from a title the person holds):
+    one participant per side, so these belong in the person's organizations."""
+    rep = entity_groups(doc.entities)
+    by_id = {e.id: e for e in doc.entities}
+    holder = {r.tail: rep.get(r.head, r.head) for r in doc.relations if r.type == "HAS_ROLE"}
+    orgs_of: dict[str, set[str]] = {}
+    for r in doc.relations:
+        if r.type == "AFFILIATION" and r.head in by_id and r.tail in by_id:
+            head = holder.get(r.head, r.head) if by_id[r.head].type == "ROLE" else rep.get(r.head, r.head)
+            orgs_of.setdefault(head, set()).add(rep.get(r.tail, r.tail))
+    out = {}
+    for ev in doc.events:
+        people = {rep.get(p, p) for p in ev.participants if p in by_id and by_id[p].type == "PERSON"}
+        represented = set().union(*(orgs_of.get(p, set()) for p in people))
+        orgs = [p for p in ev.participants if p in by_id and by_id[p].type == "ORG" and rep.get(p, p) in represented]
+        if orgs:
+            out[ev.id] = orgs
+    return out

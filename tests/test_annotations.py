@@ -107,6 +107,19 @@ def test_validator_role_participant_only_when_unnamed():
     assert any("named holder p1" in p.message for p in check_document(doc))
 
 
+@pytest.mark.parametrize("rel, error", [
+    ("rel AFFILIATION p1 o1", True),  # the head's own affiliation
+    ("rel AFFILIATION r1 o2\nrel HAS_ROLE p1 r1", True),  # through the title, to another mention of Hamas
+    ("", False),  # no named representative: the organization stays a participant
+])
+def test_validator_one_participant_per_side(rel, error):
+    doc = markup.parse("id: x\nlang: en\n---\nA [Hamas]{ORG o1} delegation led by [[Hamas]{ORG o2} chief]{ROLE r1} "
+                       f"[Haniyeh]{{PERSON p1}} [met]{{MEETING m1}} [Ali]{{PERSON p2}}.\n---\n{rel}\n"
+                       "event triggers=m1 participants=o1,p1,p2\n").doc
+    messages = [p.message for p in check_document(doc)]
+    assert any("one participant per side" in m for m in messages) == error, messages
+
+
 def test_events_survive_the_link_encoding():
     doc = markup.parse(AR).doc
     events = links_to_events(doc.entities, event_links(doc))

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from liqa.entities import represented_participants
 from liqa.text import normalize
 from liqa.annotations.markup import NESTING
 from liqa.schema import (DATE_TYPES, NESTABLE, PARTICIPANT_TYPES, RELATION_TYPES, TRIGGER_TYPES,
@@ -99,6 +100,9 @@ def check_document(doc: Document) -> list[Problem]:
                 add(ev.id, f"event {ev.id} lists both {r.head} and its role {r.tail}; list only the person")
             elif r.type == "HAS_ROLE" and r.tail in ev.participants:
                 add(ev.id, f"event {ev.id}: role {r.tail} has a named holder {r.head}; list {r.head} instead")
+    for ev_id, orgs in represented_participants(doc).items():
+        add(ev_id, f"event {ev_id}: organization {', '.join(orgs)} is represented by a participant affiliated "
+                   "with it; one participant per side: leave it to the AFFILIATION (guideline §3.2)")
     return problems
 
 
