@@ -39,7 +39,7 @@ class ModelSection(_Section):
 class DataSection(_Section):
     train: list[str] = Field(min_length=1)
     dev: list[str] = Field(min_length=1)
-    coreferent_links: CoreferentLinks = "positive"
+    coreferent_links: CoreferentLinks = "masked"
 
 
 class TrainingSection(_Section):

@@ -199,7 +199,7 @@ class Coverage:
 
 
 def document_windows(doc: Document, doc_index: int, tokenizer, size: int, overlap: int,
-                     coverage: Coverage | None = None, coreferent: CoreferentLinks = "positive") -> list[Window]:
+                     coverage: Coverage | None = None, coreferent: CoreferentLinks = "masked") -> list[Window]:
     """Training windows of a document: tags for all tokens, gold spans and labeled pairs.
 
     `coreferent` says how a pair joining the same entities as a gold link is

@@ -65,14 +65,16 @@ def card_yaml(name: str, base_model: str, reports: dict[str, dict]) -> str:
     return yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).strip()
 
 
-def realdev_section(model_dir: Path, realdev: Path | None, out: Path) -> str:
+def realdev_section(model_dir: Path, realdev: Path | None) -> str:
     """Record-level scores on real articles (a directory with articles/, gold.jsonl and
-    score.py, as ../shared/realdev), per language; a note when none is given."""
+    score.py, as ../shared/realdev), per language; a note when none is given. Only the
+    scores are kept: the articles' text never enters the project."""
     if realdev is None:
         return "Not measured for this card (no `--realdev`)."
     import subprocess
+    import tempfile
 
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix="liqa-realdev-"))
     subprocess.run([sys.executable, str(ROOT / "predict.py"), str(realdev / "articles"), "--model", str(model_dir),
                     "--out", str(out / "predictions.jsonl")], check=True)
     subprocess.run([sys.executable, str(realdev / "score.py"), str(realdev / "gold.jsonl"),
@@ -154,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     rel = lambda p: str(p.resolve().relative_to(ROOT)) if p.resolve().is_relative_to(ROOT) else str(p)  # noqa: E731
     card = write_card(args.model, results["test"], results["seeds"], rel(reports / "test" / "report.md"),
                       rel(reports / "seeds" / "report.md"), counts,
-                      realdev_section(args.model, args.realdev, reports / "realdev"))
+                      realdev_section(args.model, args.realdev))
     (args.model / "README.md").write_text(card, encoding="utf-8")
     args.cards.mkdir(parents=True, exist_ok=True)
     (args.cards / f"{name}.md").write_text(card, encoding="utf-8")
