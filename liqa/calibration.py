@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from liqa.inference import Predictor
-from liqa.metrics import RECORDS, _counts, prf
+from liqa.metrics import record_score
 from liqa.schema import LINK_TYPES, Document
 
 OBJECTIVE = ("met_pairs_lenient", "participant_venue_lenient", "participant_role_lenient",
@@ -28,11 +28,8 @@ GRID = tuple(round(0.1 + 0.05 * i, 2) for i in range(17))  # 0.10 .. 0.90
 
 def objective(preds: list[Document], golds: list[Document]) -> float:
     """Mean micro F1 of the OBJECTIVE records over the documents."""
-    f1s = []
-    for name in OBJECTIVE:
-        counts = [_counts(RECORDS[name](p), RECORDS[name](g)) for p, g in zip(preds, golds)]
-        f1s.append(prf(*map(sum, zip(*counts)))["f1"])
-    return sum(f1s) / len(f1s)
+    pairs = list(zip(preds, golds))
+    return sum(record_score(pairs, name)["f1"] for name in OBJECTIVE) / len(OBJECTIVE)
 
 
 def calibrate(predictor: Predictor, docs: list[Document], rounds: int = 2) -> tuple[dict[str, float], dict]:

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 import torch
 
-from liqa.entities import entity_groups
-from liqa.schema import BIO_LABELS, NESTABLE, NESTED_BIO_LABELS, Entity, Event, Relation, trim_span
+from liqa.entities import entity_groups, represented_participants
+from liqa.schema import BIO_LABELS, NESTED_BIO_LABELS, Entity, Event, Relation, is_nested, trim_span
 
 
 def merge_windows(n_tokens: int, windows: list[tuple[int, torch.Tensor]]) -> torch.Tensor:
@@ -92,8 +92,7 @@ def decode_layers(probs: torch.Tensor, offsets: list[tuple[int, int]], text: str
     outer = decode_spans(probs[:, :n_outer], shift_probs, offsets, text)
     inner = [e for e in decode_spans(probs[:, n_outer:n_outer + n_inner], shift_probs, offsets, text,
                                      NESTED_BIO_LABELS)
-             if "\n" not in e.text and any((e.type, o.type) in NESTABLE and o.start <= e.start and e.end <= o.end
-                                           and (o.start, o.end) != (e.start, e.end) for o in outer)]
+             if "\n" not in e.text and any(is_nested(e, o) for o in outer)]
     ents = sorted(outer + inner, key=lambda e: (e.start, -e.end))
     return [e.model_copy(update={"id": f"T{i + 1}"}) for i, e in enumerate(ents)]
 
@@ -147,11 +146,6 @@ def decode_links(entities: list[Entity], pair_scores: dict[tuple[str, str], floa
     rel_pairs.sort(key=lambda x: (by_id[x[0]].start, by_id[x[1]].start))
     relations = [Relation(id=f"R{i + 1}", type=kind, head=h, tail=t, score=round(s, 4))
                  for i, (h, t, kind, s) in enumerate(rel_pairs)]
-    orgs_of: dict[str, set[str]] = defaultdict(set)  # person or role entity -> org entities
-    for (h, o) in affiliation:
-        orgs_of[h].add(o)
-    for role, (person, _, _) in holder.items():
-        orgs_of[person] |= orgs_of.get(role, set())
 
     # ---- events ----
     triggers = sorted((e for e in entities if e.type == "MEETING"), key=lambda e: e.start)
@@ -167,9 +161,6 @@ def decode_links(entities: list[Entity], pair_scores: dict[tuple[str, str], floa
             if by_id[ent].type in ("PERSON", "ORG", "ROLE") and passes("PARTICIPANT", s):
                 ent = holder[ent][0] if by_id[ent].type == "ROLE" and ent in holder else ent
                 participants[ent] = max(participants.get(ent, 0.0), s)
-        represented = {o for p in participants for o in orgs_of.get(p, ())}
-        participants = {p: s for p, s in participants.items()
-                        if not (by_id[p].type == "ORG" and p in represented)}
         if not participants:
             continue
         venue = _best(best, by_id, "LOC", thresholds["VENUE"])
@@ -177,6 +168,9 @@ def decode_links(entities: list[Entity], pair_scores: dict[tuple[str, str], floa
         order = sorted(participants, key=lambda i: by_id[i].start)
         events.append(Event(id=f"E{len(events) + 1}", triggers=group, participants=order,
                             venue=venue, date=date, score=round(max(participants.values()), 4)))
+    drop = represented_participants(entities, relations, events)  # one participant per side
+    events = [ev.model_copy(update={"participants": [p for p in ev.participants if p not in drop.get(ev.id, ())]})
+              for ev in events]
     return relations, events
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from liqa.schema import Document, Entity
+from liqa.schema import Document, Entity, Event, Relation
 from liqa.text import normalize
 
 GROUPED_TYPES = frozenset({"PERSON", "ORG", "LOC"})
@@ -38,33 +38,17 @@ def entity_groups(entities: Iterable[Entity]) -> dict[str, str]:
     """Mention id -> id of its entity's representative mention (the fullest name:
     most words, then the earliest). Types other than PERSON, ORG and LOC map to themselves."""
     ents = sorted(entities, key=lambda e: (e.start, e.end))
-    parent = {e.id: e.id for e in ents}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    exact: dict[tuple[str, tuple[str, ...]], str] = {}
+    key_of = {e.id: (e.type, name_words(e.text)) for e in ents if e.type in GROUPED_TYPES and name_words(e.text)}
+    keys = set(key_of.values())
+    # Longest names first, so a name part finds the full names already joined to their own.
+    root: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
+    for typ, words in sorted(keys, key=lambda k: -len(k[1])):
+        owners = {root[(t2, w2)] for t2, w2 in keys
+                  if typ in BY_NAME_PARTS and t2 == typ and len(w2) > len(words) and set(words) < set(w2)}
+        root[(typ, words)] = owners.pop() if len(owners) == 1 else (typ, words)
+    members: dict[object, list[Entity]] = {}
     for e in ents:
-        if e.type in GROUPED_TYPES and name_words(e.text):
-            key = (e.type, name_words(e.text))
-            if key in exact:
-                parent[find(e.id)] = find(exact[key])
-            else:
-                exact[key] = e.id
-    # Name parts, longest names first, so a part sees the full names already joined.
-    names = sorted(((typ, words, eid) for (typ, words), eid in exact.items() if typ in BY_NAME_PARTS),
-                   key=lambda x: -len(x[1]))
-    for typ, words, eid in names:
-        owners = {find(other) for t2, w2, other in names
-                  if t2 == typ and len(w2) > len(words) and set(words) < set(w2)}
-        if len(owners) == 1:
-            parent[find(eid)] = owners.pop()
-    members: dict[str, list[Entity]] = {}
-    for e in ents:
-        members.setdefault(find(e.id), []).append(e)
+        members.setdefault(root[key_of[e.id]] if e.id in key_of else e.id, []).append(e)
     rep = {}
     for group in members.values():
         best = max(group, key=lambda e: (len(name_words(e.text)), len(e.text), -e.start))
@@ -92,20 +76,22 @@ def participant_details(doc: Document) -> dict[str, tuple[list[str], list[str]]]
     return out
 
 
-def represented_participants(doc: Document) -> dict[str, list[str]]:
+def represented_participants(entities: list[Entity], relations: list[Relation],
+                             events: list[Event]) -> dict[str, list[str]]:
     """Event id -> its ORG participants that a participating person represents (an
     AFFILIATION from any mention of the person, or from a title the person holds):
-    one participant per side, so these belong in the person's organizations."""
-    rep = entity_groups(doc.entities)
-    by_id = {e.id: e for e in doc.entities}
-    holder = {r.tail: rep.get(r.head, r.head) for r in doc.relations if r.type == "HAS_ROLE"}
+    one participant per side, so these belong in the person's organizations. The
+    validator reports them in gold; the decoder leaves them out of predictions."""
+    rep = entity_groups(entities)
+    by_id = {e.id: e for e in entities}
+    holder = {r.tail: rep.get(r.head, r.head) for r in relations if r.type == "HAS_ROLE"}
     orgs_of: dict[str, set[str]] = {}
-    for r in doc.relations:
+    for r in relations:
         if r.type == "AFFILIATION" and r.head in by_id and r.tail in by_id:
             head = holder.get(r.head, r.head) if by_id[r.head].type == "ROLE" else rep.get(r.head, r.head)
             orgs_of.setdefault(head, set()).add(rep.get(r.tail, r.tail))
     out = {}
-    for ev in doc.events:
+    for ev in events:
         people = {rep.get(p, p) for p in ev.participants if p in by_id and by_id[p].type == "PERSON"}
         represented = set().union(*(orgs_of.get(p, set()) for p in people))
         orgs = [p for p in ev.participants if p in by_id and by_id[p].type == "ORG" and rep.get(p, p) in represented]

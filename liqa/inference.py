@@ -75,7 +75,6 @@ class Predictor:
                 mask[k, :len(row)] = 1
             yield batch, ids, mask
 
-    @torch.no_grad()
     def _predict_chunk(self, docs: list[Document]) -> list[Document]:
         return [self.decode(doc, entities, scores) for doc, entities, scores in self.score(docs)]
 

@@ -181,10 +181,15 @@ def align(preds: list[Document], golds: list[Document]) -> list[tuple[Document, 
     return pairs
 
 
+def record_score(pairs: list[tuple[Document, Document]], name: str) -> dict[str, float]:
+    """Micro-averaged precision, recall and F1 of one RECORDS metric over (prediction, gold) pairs."""
+    counts = [_counts(RECORDS[name](p), RECORDS[name](g)) for p, g in pairs]
+    return prf(*map(sum, zip(*counts))) if counts else prf(0, 0, 0)
+
+
 def score(pairs: list[tuple[Document, Document]]) -> dict:
     """All metrics over the given (prediction, gold) pairs."""
-    per_doc = {name: [_counts(fn(p), fn(g)) for p, g in pairs] for name, fn in RECORDS.items()}
-    out = {name: prf(*map(sum, zip(*c))) if c else prf(0, 0, 0) for name, c in per_doc.items()}
+    out = {name: record_score(pairs, name) for name in RECORDS}
     out["relations_strict_by_type"] = {
         t: prf(*map(sum, zip(*[_counts(Counter({k: v for k, v in relations(p).items() if k[0] == t}),
                                            Counter({k: v for k, v in relations(g).items() if k[0] == t}))

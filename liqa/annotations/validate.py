@@ -100,7 +100,7 @@ def check_document(doc: Document) -> list[Problem]:
                 add(ev.id, f"event {ev.id} lists both {r.head} and its role {r.tail}; list only the person")
             elif r.type == "HAS_ROLE" and r.tail in ev.participants:
                 add(ev.id, f"event {ev.id}: role {r.tail} has a named holder {r.head}; list {r.head} instead")
-    for ev_id, orgs in represented_participants(doc).items():
+    for ev_id, orgs in represented_participants(doc.entities, doc.relations, doc.events).items():
         add(ev_id, f"event {ev_id}: organization {', '.join(orgs)} is represented by a participant affiliated "
                    "with it; one participant per side: leave it to the AFFILIATION (guideline §3.2)")
     return problems
