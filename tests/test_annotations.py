@@ -6,7 +6,7 @@ import pytest
 
 from liqa.annotations import __main__ as cli
 from liqa.annotations import markup
-from liqa.annotations.stats import corpus_stats
+from liqa.annotations.stats import corpus_stats, document_shapes, shape_stats, venue_type
 from liqa.annotations.validate import check_document, consistency, read_explained
 from liqa.schema import (Document, Entity, Event, Relation, canonical, event_links, links_to_events,
                          read_jsonl)
@@ -441,3 +441,50 @@ def test_nest_orgs_rulings_errors(tmp_path: Path, capsys, row, fragment):
     f.write_text("role\torg\n", encoding="utf-8")
     assert cli.main(["nest-orgs", str(f), str(tmp_path)]) == 1
     assert "header" in capsys.readouterr().err
+
+
+# --- shapes of meetings (stats --shapes) ----------------------------------------------------------
+
+ROUNDUP = """id: en-r1
+lang: en
+round: 2
+phenomena: roundup city-venue title-only attendees near-miss
+---
+AMMAN, May 3 — [Jordan's King]{ROLE r0} [Abdullah II]{PERSON p0} [received]{MEETING m1} [Ali Larijani]{PERSON p1} \
+in the Jordanian capital, [Amman]{LOC l1}, in the presence of [Ayman Safadi]{PERSON p2}. He later [received]{MEETING m2} \
+the [EU envoy to the region]{ROLE r1} at [Raghadan Palace]{LOC l2}, and [met]{MEETING m3} [Egypt]{LOC l3}'s \
+[Badr Abdelatty]{PERSON p3} in [Egypt]{LOC l4}. A [meeting]{MEETING m4} with [Hakan Fidan]{PERSON p4} was postponed.
+---
+rel HAS_ROLE p0 r0
+event triggers=m1 participants=p0,p1 venue=l1
+event triggers=m2 participants=p0,r1 venue=l2
+event triggers=m3 participants=p0,p3 venue=l4
+"""
+
+
+def test_venue_type_buildings_countries_cities():
+    assert venue_type("Raghadan Palace", "en") == "building"
+    assert venue_type("قصر الاتحادية", "ar") == "building"
+    assert venue_type("کاخ سعدآباد", "fa") == "building"
+    assert venue_type("Egypt", "en") == venue_type("مصر", "ar") == venue_type("ایران", "fa") == "country"
+    assert venue_type("العراق", "ar") == "country"
+    assert venue_type("Amman", "en") == venue_type("بغداد", "ar") == "city or region"
+
+
+def test_document_shapes_from_structure():
+    doc = markup.parse(ROUNDUP).doc
+    assert document_shapes(doc) == {"roundup", "city-venue", "title-only", "attendees", "near-miss"}
+    # Safadi listed as a participant: no attendee left outside the event.
+    listed = markup.parse(ROUNDUP.replace("participants=p0,p1 ", "participants=p0,p1,p2 ")).doc
+    assert "attendees" not in document_shapes(listed)
+    assert document_shapes(markup.parse(AR).doc) & {"roundup", "long-page"} == set()
+
+
+def test_shape_stats_by_round_and_language():
+    t = shape_stats([markup.parse(ROUNDUP).doc, markup.parse(AR).doc])
+    assert list(t["documents"]) == ["round 1 ar", "round 1", "round 2 en", "round 2", "all"]
+    assert t["documents with 3 meetings"]["round 2"] == 1 and t["most meetings in a document"]["all"] == 3
+    assert t["meetings with 2 participants"]["round 2 en"] == 3
+    assert (t["venue: city or region"]["round 2"], t["venue: building"]["round 2"], t["venue: country"]["round 2"]) == (1, 1, 1)
+    assert t["declared roundup (shown)"]["round 2"] == "1 (1)"
+    assert t["shape: roundup"]["round 1"] == 0

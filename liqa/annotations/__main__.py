@@ -9,7 +9,7 @@ from pathlib import Path
 from liqa.annotations import (Located, brat, doccano, find_files, labelstudio, load, markup,
                               unique_docs, validate)
 from liqa.annotations.nesting import nest_files, read_rulings
-from liqa.annotations.stats import corpus_stats, to_markdown
+from liqa.annotations.stats import corpus_stats, shape_stats, shapes_to_markdown, to_markdown
 from liqa.annotations.validate import consistency, read_explained
 from liqa.schema import LANGS, canonical, read_jsonl, write_jsonl
 
@@ -33,7 +33,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
     located, issues = load(args.paths)
     for issue in issues:
         print(issue, file=sys.stderr)
-    print(to_markdown(corpus_stats(unique_docs(located))))
+    docs = unique_docs(located)
+    print(shapes_to_markdown(shape_stats(docs)) if args.shapes else to_markdown(corpus_stats(docs)))
     return 1 if issues else 0
 
 
@@ -205,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("stats", help="documents, tokens, spans, relations, events per language (markdown)")
     p.add_argument("paths", nargs="+", help=".jsonl or .lqm files, or directories of them")
+    p.add_argument("--shapes", action="store_true",
+                   help="instead: meetings per document, participants per meeting, venue types and "
+                        "document shapes (round-ups, near misses, ...) by corpus round and language")
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("build", help="convert markup sources to the corpus JSONL files")
