@@ -541,3 +541,11 @@ def test_cli_import_rejects_other_nesting(tmp_path, capsys):
     assert cli.main(["import", "--from", "doccano", str(tmp_path / "d.jsonl"), "-o", str(out)]) == 1
     err = capsys.readouterr().err
     assert "the only nesting allowed is ORG inside ROLE" in err and not out.exists()
+
+
+def test_guess_lang_persian_typed_with_arabic_letters():
+    # Persian pages pasted through Arabic keyboards: ي ك throughout, few Persian-only letters.
+    fa = "وزير راه و شهرسازي روز سه شنبه در باكو با وزير اقتصاد آذربايجان ديدار كرد و اين ديدار با حضور سفير برگزار شد."
+    assert guess_lang(fa) == "fa"
+    ar = "التقى وزير الخارجية في الرياض نظيره الإيراني، وبحث معه العلاقات التي تجمع البلدين."
+    assert guess_lang(ar) == "ar"
