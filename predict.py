@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
+import zlib
+from collections import Counter, defaultdict, deque
 from pathlib import Path
 
 from liqa.config import VOCABULARIES
@@ -74,14 +77,25 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {item}", file=sys.stderr)
         else:
             items.append(item)
+    if state.is_main_process:
+        _warn_duplicates(items)
     if args.format == "html":
         return _write_html(args, predictor, items, errors) if state.is_main_process else 0
     single = state.num_processes == 1
     out_path = args.out if single or args.out is None else args.out.with_name(
         f"{args.out.name}.part{state.process_index}")
+    done = Counter()  # lines already written per id: the merged output of an earlier run ...
+    if args.resume and not single and args.out.exists():
+        done.update(json.loads(line)["id"] for line in args.out.read_text(encoding="utf-8").splitlines() if line)
     writer = OutputWriter(out_path, resume=args.resume)
-    mine = [it for k, it in enumerate(items) if k % state.num_processes == state.process_index
-            and it.doc.id not in writer.done]
+    done.update(writer.done)  # ... and this process's own file
+    # An id's occurrences all go to one process, in input order, so a merge can keep them apart.
+    seen, mine = Counter(), []
+    for it in items:
+        seen[it.doc.id] += 1
+        if zlib.crc32(it.doc.id.encode()) % state.num_processes == state.process_index \
+                and seen[it.doc.id] > done[it.doc.id]:
+            mine.append(it)
     warnings = {id(it.doc): it.warnings for it in mine}
     bar = tqdm(total=len(mine), unit="doc", disable=not state.is_local_main_process or not mine)
     for doc, pred in zip((it.doc for it in mine), predictor.predict(it.doc for it in mine)):
@@ -120,19 +134,29 @@ def _write_html(args: argparse.Namespace, predictor, items: list, errors: int) -
 
 
 def _merge_parts(out: Path, n: int, order: list[str], resume: bool) -> None:
-    """Join the per-process files into --out, in input order."""
-    import json
-
-    lines: dict[str, str] = {}
-    if resume and out.exists():
-        lines.update((json.loads(ln)["id"], ln) for ln in out.read_text(encoding="utf-8").splitlines() if ln)
-    for k in range(n):
-        part = out.with_name(f"{out.name}.part{k}")
-        lines.update((json.loads(ln)["id"], ln) for ln in part.read_text(encoding="utf-8").splitlines() if ln)
-        part.unlink()
+    """Join the per-process files into --out, in input order (an id given twice, twice)."""
+    lines: dict[str, deque[str]] = defaultdict(deque)
+    files = ([out] if resume and out.exists() else []) + [out.with_name(f"{out.name}.part{k}") for k in range(n)]
+    for f in files:  # earlier runs first: they hold the earlier occurrences of an id
+        for ln in f.read_text(encoding="utf-8").splitlines():
+            if ln:
+                lines[json.loads(ln)["id"]].append(ln)
     tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text("".join(lines[i] + "\n" for i in order if i in lines), encoding="utf-8")
+    tmp.write_text("".join(lines[i].popleft() + "\n" for i in order if lines[i]), encoding="utf-8")
     tmp.replace(out)
+    for f in files[-n:]:
+        f.unlink()
+
+
+def _warn_duplicates(items: list) -> None:
+    """Two inputs with one id are both predicted; say so, naming both places."""
+    first: dict[str, str] = {}
+    for it in items:
+        if it.doc.id in first:
+            print(f"warning: document id {it.doc.id!r} at {it.where} is also used at {first[it.doc.id]}; "
+                  "both are predicted, in input order", file=sys.stderr)
+        else:
+            first[it.doc.id] = it.where
 
 
 if __name__ == "__main__":

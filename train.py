@@ -6,6 +6,7 @@ import logging
 import sys
 
 from liqa.config import ConfigError, load_config
+from liqa.data import DataError
 from liqa.training import train
 
 
@@ -20,6 +21,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="override config keys; values are read as YAML")
     parser.add_argument("--resume", action="store_true",
                         help="continue from OUTPUT_DIR/last after an interruption (loses at most one epoch)")
+    parser.add_argument("--skip-invalid", action="store_true",
+                        help="train without the documents the annotation validator rejects (one warning each, "
+                             "listed in OUTPUT_DIR/data.json); by default any invalid document stops training")
     return parser.parse_args(argv)
 
 
@@ -32,7 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    train(cfg, resume=args.resume)
+    try:
+        train(cfg, resume=args.resume, skip_invalid=args.skip_invalid)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

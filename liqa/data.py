@@ -238,11 +238,64 @@ def document_windows(doc: Document, doc_index: int, tokenizer, size: int, overla
     return windows
 
 
-def load_documents(paths: Iterable[str | Path]) -> list[Document]:
-    """Read corpus JSONL files with `datasets`, validating every record.
+class DataError(ValueError):
+    """Training data that cannot be used as given; the message names the config key or file:line."""
+
+
+@dataclass
+class CheckedData:
+    """What `check_data` found: the lines `load_documents` must leave out, and why."""
+
+    drop: dict[Path, set[int]] = field(default_factory=dict)  # file -> JSONL line numbers
+    skipped: list[dict] = field(default_factory=list)  # {"where", "id", "message"} per problem
+
+
+def check_data(paths: Iterable[str | Path], key: str, skip_invalid: bool = False) -> CheckedData:
+    """Run the annotation validator over training or dev data before anything is built.
+
+    Raises DataError for a path that does not exist or holds no documents (naming the config
+    `key`), and for any invalid document, listing every problem as ``file:line: doc-id: message``
+    — unless `skip_invalid`, which leaves those documents out with one warning each.
+    """
+    from liqa.annotations import find_files, load, validate
+
+    paths = [Path(p) for p in paths]
+    for p in paths:
+        if not p.exists():
+            raise DataError(f"{key}: {p} does not exist")
+    files = [f for f in find_files(paths) if f.suffix == ".jsonl"]
+    if not files:
+        raise DataError(f"{key}: no .jsonl documents in {', '.join(map(str, paths))}")
+    located, issues = load(files)
+    issues += validate(located)
+    if not issues:
+        return CheckedData()
+    bad_ids = {i.doc_id for i in issues}
+    if not skip_invalid:
+        raise DataError("\n".join(map(str, issues)) + f"\n{key}: {len(issues)} problem(s) in "
+                        f"{len(bad_ids)} document(s); fix them (python -m liqa.annotations validate) "
+                        "or pass --skip-invalid to train without them")
+    checked = CheckedData()
+    for issue in issues:
+        logger.warning("skipping invalid document: %s", issue)
+        checked.skipped.append({"where": issue.where, "id": issue.doc_id, "message": issue.message})
+        path, _, line = issue.where.rpartition(":")
+        checked.drop.setdefault(Path(path), set()).add(int(line))
+    # every line of a document with a problem, including a duplicate id's first occurrence
+    for loc in located:
+        if loc.doc.id in bad_ids:
+            checked.drop.setdefault(loc.path, set()).add(loc.line)
+    return checked
+
+
+def load_documents(paths: Iterable[str | Path], drop: dict[Path, set[int]] | None = None) -> list[Document]:
+    """Read corpus JSONL files with `datasets`, validating every record; `drop` leaves out
+    lines (file -> line numbers) that `check_data` found invalid.
 
     Raises ValueError naming file and line for a record that is not a valid document.
     """
+    import tempfile
+
     import datasets
 
     # Explicit features: left to inference, Arrow turns ISO dates into timestamps
@@ -253,19 +306,30 @@ def load_documents(paths: Iterable[str | Path]) -> list[Document]:
     features = datasets.Features({"id": text, "lang": text, "text": text, "source": text, "date": datasets.Json(),
                                   "entities": datasets.Json(), "relations": datasets.Json(),
                                   "events": datasets.Json(), "meta": datasets.Json()})
+    drop = {f.resolve(): lines for f, lines in (drop or {}).items()}
     docs: list[Document] = []
-    for path in map(Path, paths):
-        files = sorted(path.rglob("*.jsonl")) if path.is_dir() else [path]
-        if not files:
-            raise ValueError(f"{path}: no JSONL files found")
-        for f in files:
-            ds = datasets.load_dataset("json", data_files=str(f), split="train", features=features)
-            for lineno, record in enumerate(ds, 1):
-                record = {k: v for k, v in record.items() if v is not None}
-                try:
-                    docs.append(Document.model_validate(record))
-                except ValueError as exc:
-                    raise ValueError(f"{f}:{lineno}: {exc}") from None
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in map(Path, paths):
+            files = sorted(path.rglob("*.jsonl")) if path.is_dir() else [path]
+            if not files:
+                raise ValueError(f"{path}: no JSONL files found")
+            for f in files:
+                source = f
+                if drop.get(f.resolve()):
+                    # datasets cannot skip a line it cannot parse: give it the kept lines only
+                    lines = f.read_text(encoding="utf-8").splitlines(keepends=True)
+                    source = Path(tmp) / f"{len(docs)}-{f.name}"
+                    source.write_text("".join(ln for k, ln in enumerate(lines, 1)
+                                              if k not in drop[f.resolve()] and ln.strip()), encoding="utf-8")
+                    if not source.read_text(encoding="utf-8"):
+                        continue
+                ds = datasets.load_dataset("json", data_files=str(source), split="train", features=features)
+                for lineno, record in enumerate(ds, 1):
+                    record = {k: v for k, v in record.items() if v is not None}
+                    try:
+                        docs.append(Document.model_validate(record))
+                    except ValueError as exc:
+                        raise ValueError(f"{f}:{lineno}: {exc}") from None
     return docs
 
 

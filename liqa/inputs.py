@@ -5,6 +5,7 @@ file (and line), and reading goes on with the rest.
 """
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ class InputError:
 class Item:
     doc: Document
     warnings: list[str]
+    where: str  # "file" or "file:line", for messages about this document
 
 
 def read_inputs(inputs: list[str], max_chars: int = MAX_CHARS,
@@ -75,11 +77,23 @@ def _read_stream(raw: bytes, where: str, max_chars: int) -> Iterator[Item | Inpu
         yield from _text_item(raw, where, "stdin", max_chars)
 
 
+# Windows tools write UTF-16 (and some UTF-32) with a byte-order mark; UTF-32 first, since
+# its little-endian mark starts with UTF-16's.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
 def _decode(raw: bytes) -> tuple[str | None, str | None]:
+    for bom, codec in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(codec), None
+            except UnicodeDecodeError as exc:
+                return None, f"not {codec.upper()} text after its byte-order mark (bad bytes at offset {exc.start})"
     if b"\x00" in raw[:8192]:
-        return None, "looks binary (NUL bytes), not a text article"
+        return None, "looks binary (NUL bytes), not a text article (UTF-16 or UTF-32 text needs a byte-order mark)"
     try:
-        return raw.decode("utf-8-sig"), None
+        return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
         return None, f"not UTF-8 text (bad byte at offset {exc.start}); convert it with iconv first"
 
@@ -99,7 +113,7 @@ def _text_item(raw: bytes, where: str, doc_id: str, max_chars: int) -> Iterator[
         yield InputError(where, err)
         return
     lang = guess_lang(text)
-    yield Item(Document(id=doc_id, lang=lang, text=text), [f"language guessed from the script: {lang}"])
+    yield Item(Document(id=doc_id, lang=lang, text=text), [f"language guessed from the script: {lang}"], where)
 
 
 def _read_jsonl(raw: bytes, where: str, max_chars: int) -> Iterator[Item | InputError]:
@@ -129,4 +143,4 @@ def _read_jsonl(raw: bytes, where: str, max_chars: int) -> Iterator[Item | Input
         warnings = [] if lang else [f"language guessed from the script: {guess_lang(rec['text'])}"]
         date = rec.get("date")
         yield Item(Document(id=str(rec["id"]), lang=lang or guess_lang(rec["text"]), text=rec["text"],
-                            date=str(date) if date else None), warnings)
+                            date=str(date) if date else None), warnings, loc)

@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     counts = {"train": n_docs([args.train]), "dev": n_docs(args.dev), "test": n_docs([args.test])}
     if (args.model / "data.json").exists():  # what the model was trained on, recorded by train.py
         trained_on = json.loads((args.model / "data.json").read_text())
-        counts.update({k: sum(v.values()) for k, v in trained_on.items()})
+        counts.update({k: sum(trained_on[k].values()) for k in ("train", "dev")})
     rel = lambda p: str(p.resolve().relative_to(ROOT)) if p.resolve().is_relative_to(ROOT) else str(p)  # noqa: E731
     card = write_card(args.model, results["test"], results["seeds"], rel(reports / "test" / "report.md"),
                       rel(reports / "seeds" / "report.md"), counts,

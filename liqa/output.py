@@ -6,6 +6,7 @@ roles and organizations, so a reader needs no id lookups.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from liqa.entities import participant_details
@@ -53,13 +54,14 @@ def load_schema() -> dict:
 class OutputWriter:
     """Appends one complete JSON line per document, flushed at once.
 
-    With resume, ids already in the file are reported by `done` and a torn last
-    line (from a killed run) is cut off before anything is appended.
+    With resume, `done` counts the lines already in the file per id (an id given twice in
+    the input is written twice), and a torn last line (from a killed run) is cut off before
+    anything is appended.
     """
 
     def __init__(self, path: Path | None, resume: bool = False):
         self.path = path
-        self.done: set[str] = set()
+        self.done: Counter[str] = Counter()
         if path is None:
             import sys
             self._f = sys.stdout
@@ -69,7 +71,7 @@ class OutputWriter:
             data = path.read_bytes()
             keep = data[:data.rfind(b"\n") + 1]  # drop a torn last line
             for line in keep.decode("utf-8").splitlines():
-                self.done.add(json.loads(line)["id"])
+                self.done[json.loads(line)["id"]] += 1
             path.write_bytes(keep)
             self._f = path.open("a", encoding="utf-8")
         else:

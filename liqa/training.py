@@ -31,7 +31,7 @@ from transformers import get_linear_schedule_with_warmup
 
 from liqa.calibration import calibrate
 from liqa.config import Config
-from liqa.data import Coverage, LengthGroupedBatches, collate, document_windows, load_documents
+from liqa.data import Coverage, LengthGroupedBatches, check_data, collate, document_windows, load_documents
 from liqa.inference import Predictor
 from liqa.metrics import selection_score, summary
 from liqa.model import LiqaConfig, LiqaModel, build_encoder
@@ -40,15 +40,21 @@ from liqa.report import evaluate_and_report
 logger = logging.getLogger(__name__)
 
 
-def train(cfg: Config, resume: bool = False) -> dict:
-    """Train as `cfg` says; returns the best epoch's dev metrics."""
+def train(cfg: Config, resume: bool = False, skip_invalid: bool = False) -> dict:
+    """Train as `cfg` says; returns the best epoch's dev metrics.
+
+    The data is validated first (`check_data`): a DataError stops training before anything
+    is built, unless `skip_invalid` leaves the invalid documents out (listed in data.json).
+    """
     t = cfg.training
     out = Path(t.output_dir)
+    checked = {name: check_data(paths, f"data.{name}", skip_invalid)
+               for name, paths in (("train", cfg.data.train), ("dev", cfg.data.dev))}
     accelerator = Accelerator(gradient_accumulation_steps=t.grad_accum, mixed_precision=t.mixed_precision)
     set_seed(t.seed)
 
-    train_docs = load_documents(cfg.data.train)
-    dev_docs = load_documents(cfg.data.dev)
+    train_docs = load_documents(cfg.data.train, checked["train"].drop)
+    dev_docs = load_documents(cfg.data.dev, checked["dev"].drop)
     model_cfg = LiqaConfig(**cfg.model.model_dump())
     encoder, tokenizer = build_encoder(model_cfg)
     model = LiqaModel(model_cfg, encoder)
@@ -82,8 +88,9 @@ def train(cfg: Config, resume: bool = False) -> dict:
         (out / "config.yaml").write_text(yaml.safe_dump(cfg.model_dump(), sort_keys=False, allow_unicode=True))
         (out / "log.jsonl").write_text("")
         # what this run learned from, for the model card (the corpus may grow later)
-        counts = {name: dict(Counter(d.lang for d in docs)) for name, docs in (("train", train_docs), ("dev", dev_docs))}
-        (out / "data.json").write_text(json.dumps(counts))
+        data = {name: dict(Counter(d.lang for d in docs)) for name, docs in (("train", train_docs), ("dev", dev_docs))}
+        data["skipped"] = [dict(s, data=name) for name, c in checked.items() for s in c.skipped]
+        (out / "data.json").write_text(json.dumps(data, ensure_ascii=False))
 
     logger.info("***** Running training *****  %d documents, %d windows, %d epochs, batch %d x %d processes x %d accum",
                 len(train_docs), len(windows), t.epochs, t.batch_size, accelerator.num_processes, t.grad_accum)

@@ -128,7 +128,7 @@ def test_writer_resume_cuts_a_torn_line(tmp_path):
     p = tmp_path / "o.jsonl"
     p.write_text('{"id": "a"}\n{"id": "b"}\n{"id": "c', encoding="utf-8")
     w = OutputWriter(p, resume=True)
-    assert w.done == {"a", "b"}
+    assert w.done == {"a": 1, "b": 1}  # lines per id
     w.write('{"id": "c"}')
     w.close()
     assert p.read_text() == '{"id": "a"}\n{"id": "b"}\n{"id": "c"}\n'

@@ -79,7 +79,7 @@ _COUNTRIES = {
 }
 
 # Cues that introduce people present at a meeting without taking part in it (guideline §3.2).
-_ATTENDEE_CUE = re.compile(r"بحضور|با حضور|در حضور|(?<!\w)و?(?:حضر|حضره|حضرها|حضرهم|رافق|رافقه|يرافقه|يرافقهم|ترافقه)"
+_ATTENDEE_CUE = re.compile(r"بحضور|في حضور|با حضور|در حضور|(?<!\w)و?(?:حضر|حضره|حضرها|حضرهم|رافق|رافقه|يرافقه|يرافقهم|ترافقه)"
                            r"(?!\w)|برفقة|همراه با|in the presence of|accompanied by|attended by|also present")
 _CLAUSE_END = re.compile(r"[.\n؛;]")
 
