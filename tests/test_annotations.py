@@ -469,6 +469,7 @@ def test_venue_type_buildings_countries_cities():
     assert venue_type("Egypt", "en") == venue_type("مصر", "ar") == venue_type("ایران", "fa") == "country"
     assert venue_type("العراق", "ar") == "country"
     assert venue_type("Amman", "en") == venue_type("بغداد", "ar") == "city or region"
+    assert venue_type("الكويت", "ar") == venue_type("Djibouti", "en") == "city or region"  # city-states
 
 
 def test_document_shapes_from_structure():

@@ -73,8 +73,12 @@ residence parliament kremlin chancellery compound villa resort room secretariat 
 church cathedral university base guesthouse mansion lodge court quarters consulate
 """.split()}
 
+# Capitals that share their country's name are cities as venues ("here in Kuwait").
+_CITY_STATES = {normalize(w) for w in """Kuwait Djibouti Singapore Luxembourg Monaco Vatican Panama Guatemala
+الكويت تونس الجزائر جيبوتي سنغافورة لوكسمبورغ موناكو الفاتيكان بنما غواتيمالا
+کویت تونس الجزایر جیبوتی سنگاپور لوکزامبورگ موناکو واتیکان پاناما گواتمالا""".split()}
 _COUNTRIES = {
-    lang: {normalize(name) for code, name in Locale(lang).territories.items() if code.isalpha()}
+    lang: {normalize(name) for code, name in Locale(lang).territories.items() if code.isalpha()} - _CITY_STATES
     for lang in LANGS
 }
 
