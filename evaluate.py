@@ -28,6 +28,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--vocabulary", choices=VOCABULARIES, default=None,
                         help="with --model: override the model's vocabulary (default: the model's)")
     parser.add_argument("--int8", action="store_true", help="with --model: quantize the encoder to int8 first")
+    parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="fp32",
+                        help="with --model: encoder arithmetic, as predict.py --precision (default: %(default)s, "
+                             "the reference the model card reports)")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default: %(default)s)")
     return parser.parse_args(argv)
 
@@ -38,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         result = evaluate_and_report(args.data, args.out, model=args.model, predictions=args.predictions,
-                                     batch_size=args.batch_size, n_boot=args.bootstrap, int8=args.int8, vocabulary=args.vocabulary)
+                                     batch_size=args.batch_size, n_boot=args.bootstrap, int8=args.int8, vocabulary=args.vocabulary,
+                                     precision=args.precision)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,11 +1,13 @@
 """Throughput of the whole prediction pipeline against the bare encoder, in one run.
 
     python benchmarks/predict_speed.py [--model models/default] [--docs annotations/dev] [--repeat 3]
-                                       [--vocabulary full|arabic-latin] [--int8]
+                                       [--vocabulary full|arabic-latin] [--int8] [--precision fp32 bf16]
 
 The bare-encoder figure runs the same windows, in the same batches, through the
 encoder alone (no tokenizing, tagging, pair scoring or decoding): the ratio says
-how much the rest of the pipeline costs. Peak memory is the process's maximum RSS.
+how much the rest of the pipeline costs. With several --precision values each is
+measured in the same run, in turn, and their speeds compared. Peak memory is the
+process's maximum RSS.
 """
 from __future__ import annotations
 
@@ -40,6 +42,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each; the best is reported")
     parser.add_argument("--int8", action="store_true", help="quantize the encoder to int8 first (as evaluate.py --int8)")
     parser.add_argument("--vocabulary", choices=VOCABULARIES, help="override the model's vocabulary")
+    parser.add_argument("--precision", nargs="+", choices=("fp32", "bf16"), default=["fp32"],
+                        help="encoder arithmetic(s) to measure, in one run (default: fp32)")
     args = parser.parse_args()
 
     torch.manual_seed(0)
@@ -47,30 +51,37 @@ def main() -> None:
     if args.int8:
         model = quantize_int8(model)
     docs = [d.unannotated() for d in load_documents(args.docs)]
-    predictor = Predictor(model, tok, batch_size=args.batch_size)
     n_tokens = sum(len(tokenize(tok, d.text).ids) for d in docs)
-    batches = bare_batches(predictor, docs)
+    results: dict[tuple[str, str], float] = {}
+    for precision in args.precision:
+        predictor = Predictor(model, tok, batch_size=args.batch_size, precision=precision)
+        batches = bare_batches(predictor, docs)
 
-    def pipeline() -> None:
-        list(predictor.predict(docs))
+        def pipeline() -> None:
+            list(predictor.predict(docs))
 
-    @torch.no_grad()
-    def bare() -> None:
-        for ids, mask in batches:
-            model.encoder(input_ids=ids, attention_mask=mask)
+        @torch.no_grad()
+        def bare() -> None:
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+                for ids, mask in batches:
+                    model.encoder(input_ids=ids, attention_mask=mask)
 
-    pipeline()  # warm-up: first calls allocate
-    results = {}
-    for name, fn in (("pipeline", pipeline), ("bare encoder", bare)):
-        best = min(_timed(fn) for _ in range(args.repeat))
-        results[name] = best
+        pipeline()  # warm-up: first calls allocate
+        for name, fn in (("pipeline", pipeline), ("bare encoder", bare)):
+            results[(precision, name)] = min(_timed(fn) for _ in range(args.repeat))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{len(docs)} documents, {n_tokens} tokens, {sum(len(b[0]) for b in batches)} windows, "
           f"batch {args.batch_size}, torch threads {torch.get_num_threads()}, "
           f"{model.config.encoder_layers} layers, vocabulary {model.config.vocabulary} ({len(tok)} pieces)")
-    for name, secs in results.items():
-        print(f"{name:>13}: {secs:7.2f} s  {len(docs) / secs:7.2f} docs/s  {n_tokens / secs:8.0f} tokens/s")
-    print(f"pipeline / bare encoder throughput: {results['bare encoder'] / results['pipeline']:.1%}")
+    for (precision, name), secs in results.items():
+        print(f"{precision} {name:>13}: {secs:7.2f} s  {len(docs) / secs:7.2f} docs/s  {n_tokens / secs:8.0f} tokens/s")
+    for precision in args.precision:
+        print(f"{precision} pipeline / bare encoder throughput: "
+              f"{results[(precision, 'bare encoder')] / results[(precision, 'pipeline')]:.1%}")
+    first = args.precision[0]
+    for precision in args.precision[1:]:
+        for name in ("pipeline", "bare encoder"):
+            print(f"{name}: {precision} is {results[(first, name)] / results[(precision, name)]:.2f}x {first}")
     print(f"peak memory (max RSS): {peak_mb:.0f} MB")
 
 

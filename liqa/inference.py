@@ -28,6 +28,32 @@ def quantize_int8(model: LiqaModel) -> LiqaModel:
     return model
 
 
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+def native_bf16(device: str | torch.device = "cpu") -> str | None:
+    """Why `device` runs bfloat16 natively (e.g. "avx512_bf16"), or None if it does not."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return "cuda bf16" if torch.cuda.is_bf16_supported() else None
+    if device.type == "cpu":
+        if torch.cpu._is_amx_tile_supported():
+            return "amx"
+        if torch.cpu._is_avx512_bf16_supported():
+            return "avx512_bf16"
+    return None
+
+
+def resolve_precision(precision: str, device: str | torch.device = "cpu") -> tuple[str, str]:
+    """("fp32" or "bf16", why): `auto` is bf16 where the device has it natively, fp32 elsewhere."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+    if precision != "auto":
+        return precision, "as asked"
+    why = native_bf16(device)
+    return ("bf16", f"the {torch.device(device).type} has {why}") if why else ("fp32", "no native bfloat16 here")
+
+
 class Predictor:
     """Predicts entities, relations and events for documents, in input order.
 
@@ -36,8 +62,11 @@ class Predictor:
     """
 
     def __init__(self, model: LiqaModel, tokenizer, batch_size: int = 8, chunk_docs: int = 32,
-                 device: str | torch.device = "cpu"):
+                 device: str | torch.device = "cpu", precision: str = "fp32"):
         self.model = model.eval().to(device)
+        # bf16 runs the encoder only; its states come back as fp32 for the heads, so
+        # tags and pair scores are computed (and compared) in fp32
+        self.bf16 = resolve_precision(precision, device)[0] == "bf16"
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.chunk_docs = chunk_docs
@@ -92,7 +121,9 @@ class Predictor:
         states: dict[tuple[int, int], torch.Tensor] = {}
         probs: dict[int, list[tuple[int, torch.Tensor]]] = defaultdict(list)
         for batch, ids, mask in self.batches(tokens):
-            h = self.model.encode(ids.to(self.device), mask.to(self.device))  # (B, T, H)
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+                h = self.model.encode(ids.to(self.device), mask.to(self.device))  # (B, T, H)
+            h = h.float()
             # both tag layers and the shift probabilities travel together through window merging
             p = torch.cat([torch.softmax(x, -1) for x in self.model.tag(h)], -1).cpu()
             for k, (i, s, e) in enumerate(batch):

@@ -112,6 +112,37 @@ def participant_pairs(doc: Document, slot: str, lenient: bool = True) -> Counter
     return Counter(out)
 
 
+def date_iso(pairs: list[tuple[Document, Document]]) -> dict[str, float | int]:
+    """Calendar dates of meetings, for the gold events whose date has a gold `iso`.
+
+    Each such gold event is matched to the predicted event that shares most of its
+    participants (lenient names). `accuracy` is the share of matched, dated predictions
+    whose date resolves (liqa.output.date_isos) to the gold iso; `recall` the share of
+    all those gold events that end with the right iso.
+    """
+    from liqa.output import date_isos
+
+    gold_n = matched = correct = 0
+    for pred, gold in pairs:
+        by_id = {e.id: e for e in gold.entities}
+        gname, pname = _namer(gold, True), _namer(pred, True)
+        pisos = date_isos(pred)[0]
+        for ev in gold.events:
+            iso = by_id[ev.date].iso if ev.date else None
+            if iso is None:
+                continue
+            gold_n += 1
+            names = {gname(p) for p in ev.participants}
+            best = max(pred.events, default=None, key=lambda pe: len(names & {pname(p) for p in pe.participants}))
+            if best is None or not names & {pname(p) for p in best.participants} or not best.date:
+                continue
+            matched += 1
+            correct += pisos[best.date] == iso
+    return {"events": gold_n, "matched": matched, "correct": correct,
+            "accuracy": round(correct / matched, 4) if matched else 0.0,
+            "recall": round(correct / gold_n, 4) if gold_n else 0.0}
+
+
 # Headline and record metrics as (name -> per-document extractor); micro-averaged over documents.
 RECORDS: dict[str, Callable[[Document], Counter]] = {
     "spans_strict": spans,
@@ -195,6 +226,7 @@ def score(pairs: list[tuple[Document, Document]]) -> dict:
                                            Counter({k: v for k, v in relations(g).items() if k[0] == t}))
                                    for p, g in pairs]))) if pairs else prf(0, 0, 0)
         for t in RELATION_TYPES}
+    out["date_iso"] = date_iso(pairs)
     out["seqeval"] = seqeval_scores([p for p, _ in pairs], [g for _, g in pairs]) if pairs else {}
     out["documents"] = len(pairs)
     return out

@@ -53,7 +53,8 @@ def events_table(record: dict) -> str:
     rows = []
     for ev in record["events"]:
         venue = escape(ev["venue"]["text"]) if ev["venue"] else "—"
-        date = escape(ev["date"]["text"]) if ev["date"] else "—"
+        date = (f'{escape(ev["date"]["text"])}<br><span class="meta" dir="ltr">{ev["date"]["iso"] or "?"}</span>'
+                if ev["date"] else "—")
         for k, p in enumerate(ev["participants"]):
             roles = "، ".join(escape(r["text"]) for r in p["roles"]) or "—"
             orgs = "، ".join(escape(o["text"]) for o in p["organizations"]) or "—"
@@ -64,7 +65,7 @@ def events_table(record: dict) -> str:
             rows.append(f"<tr>{first}<td>{escape(p['text'])} <span class=meta>{p['type']}</span></td>"
                         f"<td>{roles}</td><td>{orgs}</td>{tail}</tr>")
     return ("<table><tr><th>event</th><th>who</th><th>role</th><th>organization</th>"
-            "<th>venue</th><th>date</th></tr>" + "".join(rows) + "</table>")
+            "<th>venue</th><th>date (ISO)</th></tr>" + "".join(rows) + "</table>")
 
 
 def article(record: dict, text: str) -> str:

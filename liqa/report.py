@@ -46,6 +46,11 @@ def tables(result: dict) -> list[Table]:
             cells[0] += f" [{_f(boot[key][0])}–{_f(boot[key][1])}]"
         rows.append([label, *cells])
     out.append(("F1 (correct/predicted/gold) [95% bootstrap interval over documents]", ["metric", *cols], rows))
+    out.append(("Meeting dates as calendar dates (gold events whose date has a gold ISO value)", ["measure", *cols], [
+        ["accuracy: right ISO / matched events with a predicted date",
+         *(f"{_f(s['date_iso']['accuracy'])} ({s['date_iso']['correct']}/{s['date_iso']['matched']})" for s in scopes)],
+        ["recall: right ISO / gold events with an ISO date",
+         *(f"{_f(s['date_iso']['recall'])} ({s['date_iso']['correct']}/{s['date_iso']['events']})" for s in scopes)]]))
     for mode in ("strict", "default"):
         rows = []
         for t in (*ENTITY_TYPES, "micro avg", "macro avg"):
@@ -176,7 +181,7 @@ def write_report(result: dict, out: Path, title: str, notes: list[str], training
 
 def evaluate_and_report(data: list[str | Path], out: Path, model: Path | None = None,
                         predictions: Path | None = None, batch_size: int = 8, n_boot: int = 1000,
-                        int8: bool = False, vocabulary: str | None = None) -> dict:
+                        int8: bool = False, vocabulary: str | None = None, precision: str = "fp32") -> dict:
     """Score a model (predicting first) or a prediction file on gold JSONL; write the report.
 
     Raises ValueError on unreadable gold data or predictions that do not match it.
@@ -189,14 +194,16 @@ def evaluate_and_report(data: list[str | Path], out: Path, model: Path | None = 
     files = [f for p in map(Path, data) for f in (sorted(p.rglob("*.jsonl")) if p.is_dir() else [p])]
     gold = [d for f in files for d in read_jsonl(f)]
     if model is not None:
-        from liqa.inference import Predictor, quantize_int8
+        from liqa.inference import Predictor, quantize_int8, resolve_precision
         from liqa.model import LiqaModel
 
         net, tok = LiqaModel.from_pretrained(model, vocabulary=vocabulary)
         net = quantize_int8(net) if int8 else net
+        precision = resolve_precision(precision)[0]
         blank = [d.unannotated() for d in gold]
-        preds = list(Predictor(net, tok, batch_size=batch_size).predict(blank))
-        source = f"model {model} (vocabulary {net.config.vocabulary}{', int8 encoder' if int8 else ''})"
+        preds = list(Predictor(net, tok, batch_size=batch_size, precision=precision).predict(blank))
+        source = (f"model {model} (vocabulary {net.config.vocabulary}{', int8 encoder' if int8 else ''}, "
+                  f"{precision} encoder)")
     else:
         from liqa.output import from_output
 

@@ -105,6 +105,7 @@ class Entity(_Strict):
     end: int = Field(ge=0)
     text: str
     score: float | None = None  # set on predictions only
+    iso: str | None = None  # DATE only: the calendar date it denotes (YYYY-MM-DD, YYYY-MM or YYYY), when known
 
 
 class Relation(_Strict):

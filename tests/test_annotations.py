@@ -489,3 +489,34 @@ def test_shape_stats_by_round_and_language():
     assert (t["venue: city or region"]["round 2"], t["venue: building"]["round 2"], t["venue: country"]["round 2"]) == (1, 1, 1)
     assert t["declared roundup (shown)"]["round 2"] == "1 (1)"
     assert t["shape: roundup"]["round 1"] == 0
+
+
+# --- gold calendar dates on DATE spans ----------------------------------------------------------------
+
+ISO_DOC = """id: en-iso
+lang: en
+date: 2024-03-14
+---
+[Ruto]{PERSON p1} [met]{MEETING m1} [Ali]{PERSON p2} on [Tuesday]{DATE d1}.
+---
+event triggers=m1 participants=p1,p2 date=d1
+iso d1 2024-03-12
+"""
+
+
+def test_markup_carries_iso_on_date_spans():
+    doc = markup.parse(ISO_DOC).doc
+    assert [e.iso for e in doc.entities if e.type == "DATE"] == ["2024-03-12"]
+    again = markup.parse(markup.render(canonical(doc))).doc
+    assert [e.iso for e in again.entities] == [e.iso for e in canonical(doc).entities]
+    assert check_document(doc) == []
+    with pytest.raises(markup.MarkupError, match="names no span 'd9'"):
+        markup.parse(ISO_DOC.replace("iso d1", "iso d9"))
+
+
+@pytest.mark.parametrize("value,line", [("2024-02-30", "iso d1 2024-02-30"), ("14/03/2024", "iso d1 14/03/2024"),
+                                        ("2024-03-12", "iso p1 2024-03-12")])
+def test_validator_rejects_bad_iso(value, line):
+    doc = markup.parse(ISO_DOC.replace("iso d1 2024-03-12", line)).doc
+    (problem,) = check_document(doc)
+    assert f"has iso {value!r}" in problem.message

@@ -3,7 +3,7 @@ import pytest
 
 from liqa.annotations import markup
 from liqa.metrics import align, bootstrap, confusion, errors, evaluate, iob2_words, score
-from liqa.schema import Relation
+from liqa.schema import Document, Entity, Event, Relation
 
 
 def doc(body: str, links: str = "", lang: str = "en", doc_id: str = "d"):
@@ -101,3 +101,28 @@ def test_confusion_errors_and_languages():
 def test_mismatched_documents_are_refused():
     with pytest.raises(ValueError, match="same documents"):
         align([GOLD], [doc("x", doc_id="other")])
+
+
+def test_date_iso_accuracy_and_recall():
+    from liqa.metrics import date_iso
+
+    text = "Ruto met Ali on Tuesday. Ruto met Omar on 2 March 2024."
+    ents = [Entity(id="T1", type="PERSON", start=0, end=4, text="Ruto"),
+            Entity(id="T2", type="MEETING", start=5, end=8, text="met"),
+            Entity(id="T3", type="PERSON", start=9, end=12, text="Ali"),
+            Entity(id="T4", type="DATE", start=16, end=23, text="Tuesday", iso="2024-03-12"),
+            Entity(id="T5", type="PERSON", start=25, end=29, text="Ruto"),
+            Entity(id="T6", type="MEETING", start=30, end=33, text="met"),
+            Entity(id="T7", type="PERSON", start=34, end=38, text="Omar"),
+            Entity(id="T8", type="DATE", start=42, end=54, text="2 March 2024", iso="2024-03-02")]
+    events = [Event(id="E1", triggers=["T2"], participants=["T1", "T3"], date="T4"),
+              Event(id="E2", triggers=["T6"], participants=["T5", "T7"], date="T8")]
+    gold = Document(id="d", lang="en", text=text, date="2024-03-14", entities=ents, events=events)
+    # the prediction dates the first meeting right and the second not at all
+    pred = gold.model_copy(update={
+        "entities": [e.model_copy(update={"iso": None}) for e in ents],
+        "events": [events[0], events[1].model_copy(update={"date": None})]})
+    assert date_iso([(pred, gold)]) == {"events": 2, "matched": 1, "correct": 1, "accuracy": 1.0, "recall": 0.5}
+    # published a week later: "Tuesday" is then 2024-03-19, not the gold day
+    wrong = pred.model_copy(update={"date": "2024-03-21"})
+    assert date_iso([(wrong, gold)])["correct"] == 0

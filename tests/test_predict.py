@@ -9,6 +9,7 @@ import jsonschema
 import pytest
 
 from liqa.output import OutputWriter, load_schema, to_output
+from liqa.render import article
 from liqa.schema import Document, Entity, Event, Relation
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +44,49 @@ def test_output_contract_by_hand():
     assert ali["roles"] == [{"entity": "T4", "text": "envoy"}]
     assert ali["organizations"] == [{"entity": "T3", "text": "Hamas"}]  # through the role
     assert out["events"][0]["venue"] == {"entity": "T6", "text": "Doha"} and out["events"][0]["date"] is None
+
+
+def _dated(text: str, date_text: str, date: str | None = None) -> Document:
+    start = text.index(date_text)
+    ents = [Entity(id="T1", type="PERSON", start=0, end=4, text=text[:4], score=0.9),
+            Entity(id="T2", type="MEETING", start=5, end=8, text=text[5:8], score=0.9),
+            Entity(id="T3", type="PERSON", start=9, end=13, text=text[9:13], score=0.9),
+            Entity(id="T4", type="DATE", start=start, end=start + len(date_text), text=date_text, score=0.9)]
+    return Document(id="d", lang="en", text=text, date=date, entities=ents,
+                    events=[Event(id="E1", triggers=["T2"], participants=["T1", "T3"], date="T4", score=0.7)])
+
+
+def test_dates_carry_iso_in_the_contract_and_the_html():
+    out = to_output(_dated("Ruto met Ali on Tuesday in Nairobi.", "Tuesday", date="2024-03-14"))
+    jsonschema.validate(out, load_schema())
+    assert out["events"][0]["date"] == {"entity": "T4", "text": "Tuesday", "iso": "2024-03-12"}
+    assert [e.get("iso") for e in out["entities"]] == [None, None, None, "2024-03-12"]
+    assert "iso" not in out["entities"][0]  # DATE entities only
+    assert out["warnings"] == []
+    assert "2024-03-12" in article(out, "Ruto met Ali on Tuesday in Nairobi.")
+    # no input date: the page's own dateline is used, and said
+    text = "Ruto met Ali yesterday.\nNAIROBI, 14 March 2024"
+    out = to_output(_dated(text, "yesterday"))
+    assert out["events"][0]["date"]["iso"] == "2024-03-13"
+    assert out["warnings"] == ["publication date 2024-03-14 taken from the page itself"]
+    # a weekday that contradicts the explicit date is a warning, never a silent guess
+    out = to_output(_dated("Ruto met Ali on Tuesday 14 March 2024.", "Tuesday 14 March 2024"))
+    assert out["events"][0]["date"]["iso"] == "2024-03-14"
+    assert any("Tuesday" in w for w in out["warnings"])
+    # nothing to resolve against: null, not a guess
+    out = to_output(_dated("Ruto met Ali on Tuesday.", "Tuesday"))
+    assert out["events"][0]["date"]["iso"] is None
+
+
+def test_same_day_and_next_day_count_from_the_date_before():
+    text = "Ruto met Ali on 2 March 2024. The next day he met Omar; the same day Omar left."
+    doc = _dated(text, "The next day", date="2024-03-05")
+    first = text.index("2 March 2024")
+    same = text.index("the same day")
+    doc.entities += [Entity(id="T5", type="DATE", start=first, end=first + 12, text="2 March 2024", score=0.9),
+                     Entity(id="T6", type="DATE", start=same, end=same + 12, text="the same day", score=0.9)]
+    isos = {e["text"]: e["iso"] for e in to_output(doc)["entities"] if e["type"] == "DATE"}
+    assert isos == {"2 March 2024": "2024-03-02", "The next day": "2024-03-03", "the same day": "2024-03-03"}
 
 
 def test_nested_org_in_the_output_and_the_html_view():

@@ -72,7 +72,11 @@ def parse(source: str) -> Parsed:
     text_start_line = first + 2  # 1-based line of the text's first line
     body_offset = len("\n".join(raw[:first + 1])) + 1
     text, entities, lines, chars = _parse_text("\n".join(raw[first + 1:last]), text_start_line, body_offset)
-    relations, events = _parse_links(raw[last + 1:], last + 2, lines)
+    relations, events, isos = _parse_links(raw[last + 1:], last + 2, lines)
+    unknown = [eid for eid in isos if eid not in {e.id for e in entities}]
+    if unknown:
+        raise MarkupError(lines.get(f"iso {unknown[0]}", last + 2), f"iso line names no span {unknown[0]!r}")
+    entities = [e.model_copy(update={"iso": isos[e.id]}) if e.id in isos else e for e in entities]
     try:
         doc = Document(**fields, text=text, entities=entities, relations=relations,
                        events=events, meta=meta)
@@ -196,9 +200,10 @@ def _parse_text(body: str, first_line: int, body_offset: int = 0
 
 
 def _parse_links(lines: list[str], first_line: int, ids: dict[str, int]
-                 ) -> tuple[list[Relation], list[Event]]:
+                 ) -> tuple[list[Relation], list[Event], dict[str, str]]:
     relations: list[Relation] = []
     events: list[Event] = []
+    isos: dict[str, str] = {}
     for n, line in enumerate(lines, first_line):
         words = line.split()
         if not words or words[0].startswith("#"):
@@ -231,9 +236,14 @@ def _parse_links(lines: list[str], first_line: int, ids: dict[str, int]
             except ValueError:
                 raise MarkupError(n, "an event needs triggers=... and participants=...") from None
             ids[eid] = n
+        elif words[0] == "iso":
+            if len(words) != 3:
+                raise MarkupError(n, "an iso line is 'iso DATE-ID YYYY-MM-DD' (or YYYY-MM, YYYY)")
+            isos[words[1]] = words[2]
+            ids[f"iso {words[1]}"] = n
         else:
-            raise MarkupError(n, f"expected 'rel ...' or 'event ...', got {line.strip()!r}")
-    return relations, events
+            raise MarkupError(n, f"expected 'rel ...', 'event ...' or 'iso ...', got {line.strip()!r}")
+    return relations, events, isos
 
 
 def read(path: str | Path) -> Parsed:
@@ -283,6 +293,7 @@ def render(doc: Document) -> str:
         parts += [f"venue={short[ev.venue]}"] if ev.venue else []
         parts += [f"date={short[ev.date]}"] if ev.date else []
         links.append("event " + " ".join(parts))
+    links += [f"iso {short[e.id]} {e.iso}" for e in order if e.iso]
     return "\n".join(header + [SEPARATOR, "".join(body), SEPARATOR] + links) + "\n"
 
 

@@ -44,6 +44,9 @@ def check_document(doc: Document) -> list[Problem]:
             add(e.id, f"{e.type} {e.id} {covered!r} starts or ends with a space or punctuation")
         if "\n" in covered:
             add(e.id, f"{e.type} {e.id} {covered!r} crosses a line break")
+        if e.iso is not None and (e.type != "DATE" or not _valid_iso(e.iso)):
+            add(e.id, f"{e.type} {e.id} {covered!r} has iso {e.iso!r}: only a DATE has one, written "
+                      "YYYY-MM-DD, YYYY-MM or YYYY")
 
     # Spans are flat but for one nesting (schema.NESTABLE: an ORG inside a ROLE).
     spans = sorted((e for e in doc.entities if 0 <= e.start < e.end <= len(doc.text)),
@@ -182,3 +185,19 @@ def _unlabeled_repeats(doc: Document) -> list[Finding]:
                 out.append(Finding(doc.id, f"{e.text!r} is labeled {e.type} but not at text line {line} "
                                            f"(offset {s}{inside})", e.text))
     return out
+
+
+def _valid_iso(value: str) -> bool:
+    """A real calendar day, month or year in ISO 8601 (2024-02-30 is not)."""
+    import datetime
+
+    parts = value.split("-")
+    if not 1 <= len(parts) <= 3 or len(parts[0]) != 4 or any(len(x) != 2 for x in parts[1:]) \
+            or not all(x.isdigit() and x.isascii() for x in parts):
+        return False
+    try:
+        datetime.date(int(parts[0]), int(parts[1]) if len(parts) > 1 else 1, int(parts[2]) if len(parts) > 2 else 1)
+    except ValueError:
+        return False
+    return True
+

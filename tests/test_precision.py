@@ -1,0 +1,42 @@
+"""bfloat16 prediction: chosen where the device has it, and the same results as fp32."""
+import json
+from pathlib import Path
+
+import pytest
+
+from liqa import inference
+from liqa.inference import Predictor, native_bf16, resolve_precision
+from liqa.schema import Document
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "data" / "tiny.jsonl"
+
+needs_bf16 = pytest.mark.skipif(native_bf16() is None,
+                                reason="this CPU has no native bfloat16 (avx512_bf16 or AMX); bf16 would be emulated")
+
+
+def test_auto_precision_follows_the_device(monkeypatch):
+    monkeypatch.setattr(inference, "native_bf16", lambda device="cpu": None)
+    assert resolve_precision("auto") == ("fp32", "no native bfloat16 here")
+    monkeypatch.setattr(inference, "native_bf16", lambda device="cpu": "avx512_bf16")
+    assert resolve_precision("auto") == ("bf16", "the cpu has avx512_bf16")
+    assert resolve_precision("fp32") == ("fp32", "as asked")
+    with pytest.raises(ValueError, match="choose one of auto, fp32, bf16"):
+        resolve_precision("fp16")
+
+
+@needs_bf16
+def test_bf16_and_fp32_predictions_agree(tiny_run):
+    from liqa.model import LiqaModel
+
+    model, tok = LiqaModel.from_pretrained(tiny_run / "best")
+    docs = [Document.model_validate(json.loads(line)).unannotated()
+            for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
+    fp32, bf16 = Predictor(model, tok, precision="fp32"), Predictor(model, tok, precision="bf16")
+    assert bf16.bf16 and not fp32.bf16
+    for (doc, ents32, scores32), (_, ents16, scores16) in zip(fp32.score(docs), bf16.score(docs)):
+        assert [(e.type, e.start, e.end) for e in ents16] == [(e.type, e.start, e.end) for e in ents32], doc.id
+        assert scores16.keys() == scores32.keys()
+        assert max((abs(scores16[k] - scores32[k]) for k in scores32), default=0) < 0.05, doc.id
+    for a, b in zip(fp32.predict(docs), bf16.predict(docs)):
+        assert [sorted(ev.participants) for ev in a.events] == [sorted(ev.participants) for ev in b.events], a.id
