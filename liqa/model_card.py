@@ -76,7 +76,7 @@ def realdev_section(model_dir: Path, realdev: Path | None) -> str:
 
     out = Path(tempfile.mkdtemp(prefix="liqa-realdev-"))
     subprocess.run([sys.executable, str(ROOT / "predict.py"), str(realdev / "articles"), "--model", str(model_dir),
-                    "--out", str(out / "predictions.jsonl")], check=True)
+                    "--precision", "fp32", "--out", str(out / "predictions.jsonl")], check=True)  # as the test figures
     subprocess.run([sys.executable, str(realdev / "score.py"), str(realdev / "gold.jsonl"),
                     str(out / "predictions.jsonl"), "--json", str(out / "scores.json")], check=True,
                    stdout=subprocess.DEVNULL)
@@ -105,6 +105,7 @@ def write_card(model_dir: Path, test: dict, seeds: dict, test_report: str, seeds
         "vocabulary": config.get("vocabulary", "full"),
         "size_mb": f"{(model_dir / 'model.safetensors').stat().st_size / 2**20:.1f}", "version": liqa.__version__,
         "train_docs": counts["train"], "dev_docs": counts["dev"], "test_docs": counts["test"],
+        "all_docs": counts["train"] + counts["dev"] + counts["test"],
         "test_table": metrics_table(test), "seeds_table": metrics_table(seeds),
         "test_report": test_report, "seeds_report": seeds_report, "max_length": config["max_length"],
         "hardware": f"{platform.machine()} CPU, {_cores()} cores, no GPU",

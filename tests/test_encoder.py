@@ -250,8 +250,11 @@ def test_pruned_vocabulary_keeps_arabic_latin_text_exact(e5, pruned):
 def test_the_whole_corpus_tokenizes_the_same_with_the_pruned_vocabulary(e5, pruned):
     from liqa.data import load_documents
 
-    texts = [d.text for d in load_documents([Path(__file__).resolve().parents[1] / "annotations"])]
-    assert len(texts) > 400
+    docs = load_documents([Path(__file__).resolve().parents[1] / "annotations"])
+    # a page may carry other scripts in its junk (a language menu in Cyrillic): those
+    # pieces are out of the pruned table by design, so only Arabic-and-Latin texts compare
+    texts = [d.text for d in docs if all(in_arabic_latin(c) for c in d.text)]
+    assert len(texts) > 0.99 * len(docs) > 700
     full, small = e5[1](texts, return_offsets_mapping=True), pruned[1](texts, return_offsets_mapping=True)
     assert full["offset_mapping"] == small["offset_mapping"]
     assert [e5[1].convert_ids_to_tokens(x) for x in full["input_ids"]] == \
