@@ -7,7 +7,6 @@ import sys
 
 from liqa.config import ConfigError, load_config
 from liqa.data import DataError
-from liqa.training import train
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -36,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    from liqa.training import train  # torch, accelerate, transformers: not for --help or a bad config
+
     try:
         train(cfg, resume=args.resume, skip_invalid=args.skip_invalid)
     except DataError as exc:

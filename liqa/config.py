@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Annotated, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from liqa.data import CoreferentLinks
 from liqa.schema import LINK_TYPES
@@ -55,6 +55,11 @@ class TrainingSection(_Section):
     patience: int = Field(default=3, ge=1)
     seed: int = 13
     mixed_precision: Literal["no", "fp16", "bf16"] = "no"
+
+    @field_validator("mixed_precision", mode="before")
+    @classmethod
+    def _yaml_no(cls, value: object) -> object:
+        return "no" if value is False else value  # YAML reads an unquoted `no` as false
     calibrate: bool = True
 
 

@@ -7,6 +7,7 @@ through the token offsets.
 """
 from __future__ import annotations
 
+import bisect
 import logging
 from collections import Counter
 from collections.abc import Iterable
@@ -67,8 +68,20 @@ def window_bounds(n_tokens: int, size: int, overlap: int) -> list[tuple[int, int
 
 def span_tokens(offsets: list[tuple[int, int]], start: int, end: int) -> tuple[int, int] | None:
     """The token range [i, j) that overlaps characters [start, end), or None."""
-    idx = [k for k, (s, e) in enumerate(offsets) if s < e and s < end and start < e]
-    return (idx[0], idx[-1] + 1) if idx else None
+    # Token starts never decrease: bisect to the first token past the span and walk back
+    # over the span only (a linear scan per entity cost 4% of prediction time).
+    k = bisect.bisect_left(offsets, end, key=lambda o: o[0]) - 1
+    first = last = None
+    while k >= 0:
+        s, e = offsets[k]
+        if s < e:
+            if e <= start:
+                break
+            first, last = k, last if last is not None else k
+        elif s < start:
+            break
+        k -= 1
+    return (first, last + 1) if first is not None else None
 
 
 MAX_SHIFT = 3  # characters a span may start after its first token starts: Arabic و/ب/ل/ف/ك and ال

@@ -182,6 +182,8 @@ def test_config_errors_are_clear(tmp_path):
     assert "training.epochs" in msg
     with pytest.raises(ConfigError, match="section.key=value"):
         load_config(TINY, ["epochs=3"])
+    # an unquoted `no` is YAML's false: still accelerate's "no"
+    assert load_config(TINY, ["training.mixed_precision=no"]).training.mixed_precision == "no"
 
 
 @pytest.mark.skipif(os.environ.get("LIQA_SKIP_SLOW") == "1", reason="slow")

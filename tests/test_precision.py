@@ -40,3 +40,21 @@ def test_bf16_and_fp32_predictions_agree(tiny_run):
         assert max((abs(scores16[k] - scores32[k]) for k in scores32), default=0) < 0.05, doc.id
     for a, b in zip(fp32.predict(docs), bf16.predict(docs)):
         assert [sorted(ev.participants) for ev in a.events] == [sorted(ev.participants) for ev in b.events], a.id
+
+
+def test_training_in_bf16_mixed_precision_on_cpu(tmp_path):
+    import math
+    import os
+    import subprocess
+    import sys
+
+    # its own process: accelerate's state is a per-process singleton, set by earlier tests
+    out = tmp_path / "bf16"
+    res = subprocess.run([sys.executable, str(ROOT / "train.py"), "--config", str(ROOT / "configs" / "tiny.yaml"),
+                          f"training.output_dir={out}", f"data.train=[{FIXTURE}]", f"data.dev=[{FIXTURE}]",
+                          "training.epochs=2", "training.calibrate=false", "training.mixed_precision=bf16"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert res.returncode == 0, res.stderr[-2000:]
+    losses = [json.loads(line)["train_loss"] for line in (out / "log.jsonl").read_text().splitlines()]
+    assert len(losses) == 2 and all(math.isfinite(x) for x in losses) and losses[1] < losses[0]
+    assert (out / "best" / "model.safetensors").exists()
