@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     from accelerate import PartialState
     from tqdm.auto import tqdm
 
-    from liqa.inference import Predictor, resolve_precision
+    from liqa.inference import Predictor
     from liqa.model import LiqaModel
     from liqa.output import OutputWriter, output_line
 
@@ -71,11 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"error: cannot load model: {exc}", file=sys.stderr)
         return 2
-    device = args.device or state.device
-    precision, why = resolve_precision(args.precision, device)
+    predictor = Predictor(model, tokenizer, batch_size=args.batch_size, device=args.device or state.device,
+                          precision=args.precision)
     if state.is_main_process:
-        print(f"precision: {precision} ({why})", file=sys.stderr)
-    predictor = Predictor(model, tokenizer, batch_size=args.batch_size, device=device, precision=precision)
+        print(f"precision: {predictor.precision} ({predictor.precision_reason})", file=sys.stderr)
 
     # Every process reads all inputs (cheap) and predicts every n-th document.
     items, errors = [], 0

@@ -36,11 +36,10 @@ def native_bf16(device: str | torch.device = "cpu") -> str | None:
     device = torch.device(device)
     if device.type == "cuda":
         return "cuda bf16" if torch.cuda.is_bf16_supported() else None
-    if device.type == "cpu":
-        if torch.cpu._is_amx_tile_supported():
-            return "amx"
-        if torch.cpu._is_avx512_bf16_supported():
-            return "avx512_bf16"
+    if device.type == "cpu":  # torch's own CPU probes (private; absent in some builds)
+        for name, probe in (("amx", "_is_amx_tile_supported"), ("avx512_bf16", "_is_avx512_bf16_supported")):
+            if getattr(torch.cpu, probe, lambda: False)():
+                return name
     return None
 
 
@@ -66,7 +65,8 @@ class Predictor:
         self.model = model.eval().to(device)
         # bf16 runs the encoder only; its states come back as fp32 for the heads, so
         # tags and pair scores are computed (and compared) in fp32
-        self.bf16 = resolve_precision(precision, device)[0] == "bf16"
+        self.precision, self.precision_reason = resolve_precision(precision, device)
+        self.bf16 = self.precision == "bf16"
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.chunk_docs = chunk_docs

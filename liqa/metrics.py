@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
+from liqa.dates import document_dates
 from liqa.entities import entity_groups, participant_details
 from liqa.schema import ENTITY_TYPES, LANGS, RELATION_TYPES, Document
 from liqa.text import normalize
@@ -117,16 +118,14 @@ def date_iso(pairs: list[tuple[Document, Document]]) -> dict[str, float | int]:
 
     Each such gold event is matched to the predicted event that shares most of its
     participants (lenient names). `accuracy` is the share of matched, dated predictions
-    whose date resolves (liqa.output.date_isos) to the gold iso; `recall` the share of
+    whose date resolves (liqa.dates.document_dates) to the gold iso; `recall` the share of
     all those gold events that end with the right iso.
     """
-    from liqa.output import date_isos
-
     gold_n = matched = correct = 0
     for pred, gold in pairs:
         by_id = {e.id: e for e in gold.entities}
         gname, pname = _namer(gold, True), _namer(pred, True)
-        pisos = date_isos(pred)[0]
+        pisos = document_dates(pred)[0]
         for ev in gold.events:
             iso = by_id[ev.date].iso if ev.date else None
             if iso is None:

@@ -5,53 +5,22 @@ roles and organizations, so a reader needs no id lookups.
 """
 from __future__ import annotations
 
-import datetime
 import json
 from collections import Counter
 from pathlib import Path
 
-from liqa.dates import days_after_previous, page_date, resolve_date
+from liqa.dates import document_dates
 from liqa.entities import participant_details
 from liqa.schema import Document
 
 SCHEMA_PATH = Path(__file__).with_name("prediction.schema.json")
 
 
-def date_isos(doc: Document) -> tuple[dict[str, str | None], list[str]]:
-    """ISO 8601 dates of the DATE entities (liqa.dates), resolved against the publication
-    date: the input's, else one the page carries (said in a warning); and the warnings
-    met while resolving the events' dates."""
-    published, warnings = None, []
-    if doc.date:
-        try:
-            published = datetime.date.fromisoformat(doc.date[:10])
-        except ValueError:
-            warnings.append(f"input date {doc.date!r} is not ISO 8601 (YYYY-MM-DD); not used")
-    dates = [e for e in doc.entities if e.type == "DATE"]
-    if published is None and dates:
-        published = page_date(doc.text, doc.lang)
-        if published is not None:
-            warnings.append(f"publication date {published.isoformat()} taken from the page itself")
-    event_dates = {ev.date for ev in doc.events}
-    isos, previous = {}, None  # the last full date written before, for "the same day", "the next day"
-    for e in sorted(dates, key=lambda e: e.start):
-        resolved = resolve_date(e.text, doc.lang, published)
-        offset = days_after_previous(e.text) if resolved.iso is None else None
-        if offset is not None and previous is not None:
-            resolved.iso = (previous + datetime.timedelta(days=offset)).isoformat()
-        isos[e.id] = resolved.iso
-        if resolved.iso and len(resolved.iso) == 10:
-            previous = datetime.date.fromisoformat(resolved.iso)
-        if e.id in event_dates:
-            warnings += [f"date {e.text!r}: {w}" for w in resolved.warnings]
-    return isos, warnings
-
-
 def to_output(doc: Document, warnings: list[str] | None = None) -> dict:
     """A predicted document in the output contract's shape."""
     by_id = {e.id: e for e in doc.entities}
     details = participant_details(doc)
-    isos, date_warnings = date_isos(doc)
+    isos, date_warnings = document_dates(doc)
 
     def ref(eid: str | None) -> dict | None:
         return {"entity": eid, "text": by_id[eid].text} if eid else None

@@ -194,16 +194,15 @@ def evaluate_and_report(data: list[str | Path], out: Path, model: Path | None = 
     files = [f for p in map(Path, data) for f in (sorted(p.rglob("*.jsonl")) if p.is_dir() else [p])]
     gold = [d for f in files for d in read_jsonl(f)]
     if model is not None:
-        from liqa.inference import Predictor, quantize_int8, resolve_precision
+        from liqa.inference import Predictor, quantize_int8
         from liqa.model import LiqaModel
 
         net, tok = LiqaModel.from_pretrained(model, vocabulary=vocabulary)
         net = quantize_int8(net) if int8 else net
-        precision = resolve_precision(precision)[0]
-        blank = [d.unannotated() for d in gold]
-        preds = list(Predictor(net, tok, batch_size=batch_size, precision=precision).predict(blank))
+        predictor = Predictor(net, tok, batch_size=batch_size, precision=precision)
+        preds = list(predictor.predict([d.unannotated() for d in gold]))
         source = (f"model {model} (vocabulary {net.config.vocabulary}{', int8 encoder' if int8 else ''}, "
-                  f"{precision} encoder)")
+                  f"{predictor.precision} encoder)")
     else:
         from liqa.output import from_output
 
