@@ -525,13 +525,29 @@ _BACK_REFERENCE = {
     -1: ["اليوم السابق", "روز قبل", "previous day", "day earlier"],
 }
 _BACK_REFERENCE_RE = {k: re.compile(_alt(v)) for k, v in _BACK_REFERENCE.items()}
+# A part of the day said alone ("بعد الظهر", "عصر", "in the evening", "ساعتی بعد") continues the
+# day of the date written before it, as agencies write a day's second meeting.
+_PART_OF_DAY = ["بعد الظهر", "بعد الظهيرة", "الظهيرة", "ظهرا", "الظهر", "ظهر", "عصرا", "العصر", "عصر", "مساء",
+                "مساءا", "المساء", "صباحا", "الصباح", "صباح", "ليلا", "الليل", "الفجر", "فجرا", "ضحى",
+                "بعدازظهر", "بعد از ظهر", "پیش از ظهر", "قبل از ظهر", "صبح", "شب", "شامگاه", "بامداد",
+                "عصرگاه", "ظهرگاه", "ساعتی بعد", "ساعاتی بعد", "چند ساعت بعد", "بعد ساعات", "بعد ساعة",
+                "morning", "afternoon", "evening", "night", "noon", "midday", "hours later", "an hour later"]
+_PART_OF_DAY_FILLER = ["في", "وفي", "و", "خلال", "بعد", "ساعة", "ساعات", "ساعه", "ساعتی", "ساعاتی", "چند", "در",
+                       "هنگام", "in the", "in", "at", "on", "the", "that", "later", "late", "early", "hours",
+                       "an hour", "a few"]
+_PART_OF_DAY_RE = re.compile(_alt(_PART_OF_DAY))
+_PART_OF_DAY_ALL_RE = re.compile(_alt(_PART_OF_DAY + _PART_OF_DAY_FILLER))
 
 
 def days_after_previous(text: str) -> int | None:
     """For "the same day" (0), "the next day" (1), "the day before" (-1) and their Arabic and
-    Persian forms: the offset from the date written before it in the text; None otherwise."""
+    Persian forms, and a part of the day alone ("in the afternoon", 0): the offset from the
+    date written before it in the text; None otherwise."""
     t = _prep(text)
-    return next((k for k, r in _BACK_REFERENCE_RE.items() if r.search(t)), None)
+    found = next((k for k, r in _BACK_REFERENCE_RE.items() if r.search(t)), None)
+    if found is None and _PART_OF_DAY_RE.search(t) and not _PART_OF_DAY_ALL_RE.sub(" ", t).strip():
+        return 0
+    return found
 
 
 def page_date(text: str, lang: str) -> datetime.date | None:

