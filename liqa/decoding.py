@@ -43,7 +43,7 @@ def decode_spans(tag_probs: torch.Tensor, shift_probs: torch.Tensor, offsets: li
     token decides for the whole word and its other pieces follow it, so a span
     never starts or stops inside a word (no "عبدال" + "لطيف" fragments); the
     start shift still trims a proclitic off the first piece. Tokens with no
-    characters (a lone '▁') are skipped. A span's score is the mean
+    characters (a lone '▁') are skipped. A span ends at a line break. A span's score is the mean
     probability of its words' first-token labels.
     """
     tags = tag_probs.argmax(-1).tolist()
@@ -56,6 +56,8 @@ def decode_spans(tag_probs: torch.Tensor, shift_probs: torch.Tensor, offsets: li
         if s == e:
             continue
         inside_word = prev_end == s and text[s - 1].isalnum() and text[s].isalnum()
+        if prev_end is not None and "\n" in text[prev_end:s]:
+            current = None  # a span never crosses a line break (a byline name, then the dateline)
         prev_end = e
         if inside_word:
             if current is not None and current[2] == k_prev:

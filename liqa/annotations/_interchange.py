@@ -10,12 +10,14 @@ code units (the JavaScript tools) convert through `Utf16Offsets`.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from functools import cache
+from pathlib import Path
 
-from liqa.annotations import _pydantic_message
+from liqa.annotations import Issue, Located, _pydantic_message, find_files, load
 from liqa.text import guess_lang
 from liqa.schema import (ENTITY_TYPES, LANGS, LINK_TYPES, RELATION_TYPES,
-                         Document, Entity, Link, Relation, event_links, links_to_events)
+                         Document, Entity, Link, Relation, event_links, iter_jsonl, links_to_events)
 
 # Span colours, shared by the Label Studio config and brat's visual.conf.
 COLORS = {"PERSON": "#f4a261", "ORG": "#2a9d8f", "ROLE": "#e9c46a", "LOC": "#8ab17d",
@@ -191,8 +193,6 @@ def build_document(fields: dict, entities: list[Entity], links: Iterable[ScoredL
         return None
 
 
-
-
 def resolve_lang(in_file: object, lang: str | None, text: str, log: Log, where: str, doc_id: str) -> object:
     """The language the file gives, else the caller's `lang`, else a guess (with a warning)."""
     if in_file is not None:
@@ -218,6 +218,98 @@ def match_predictions(docs: list[Document], predictions: Iterable[Document] | No
         else:
             out[p.id] = p
     return out
+
+
+CONTRACT = "liqa/prediction.schema.json"
+
+
+@cache
+def _contract_validator():
+    import jsonschema
+
+    from liqa.output import load_schema
+
+    return jsonschema.Draft202012Validator(load_schema())
+
+
+def is_prediction_record(obj: dict) -> bool:
+    """True for a record of the prediction contract (predict.py's output): it carries
+    `warnings`, or no text; an annotated document has a text and never warnings."""
+    return "warnings" in obj or "text" not in obj
+
+
+def prediction_to_document(record: dict, text: str) -> Document:
+    """A record of the prediction contract as an annotation-schema Document over `text`,
+    the article it was predicted from (the contract carries no text).
+
+    The contract's relations have no ids: they become R1, R2, ... in record order, so a
+    record always converts to the same document. Scores, the publication date and DATE
+    `iso` values are kept; `warnings` are not part of a document. Raises ValueError, with
+    a message naming what is wrong, when the record breaks the contract, points to an
+    entity it does not have, or its spans are not the text at their offsets.
+    """
+    from jsonschema.exceptions import best_match
+
+    from liqa.output import from_output
+
+    record = {k: v for k, v in record.items() if k != "text"}
+    error = best_match(_contract_validator().iter_errors(record))
+    if error is not None:
+        at = ".".join(map(str, error.absolute_path)) or "record"
+        raise ValueError(f"not a prediction record ({CONTRACT}): {at}: {error.message}")
+    ids = {e["id"] for e in record["entities"]}
+    refs = [(f"relation {i + 1}", r[k]) for i, r in enumerate(record["relations"]) for k in ("head", "tail")]
+    for ev in record["events"]:
+        refs += [(f"event {ev['id']}", t) for t in ev["triggers"]]
+        refs += [(f"event {ev['id']}", x["entity"]) for x in (*ev["participants"], ev["venue"], ev["date"]) if x]
+    for what, eid in refs:
+        if eid not in ids:
+            raise ValueError(f"{what} points to entity {eid}, which the record does not have")
+    for e in record["entities"]:
+        if text[e["start"]:e["end"]] != e["text"]:
+            raise ValueError(f"entity {e['id']} {e['text']!r} is not the text at {e['start']}-{e['end']} "
+                             f"({text[e['start']:e['end']]!r}): was it predicted from another text?")
+    return from_output(record, text)
+
+
+def load_predictions(paths: Iterable[str | Path], texts: Mapping[str, str]
+                     ) -> tuple[list[Located], list[Issue], list[Issue]]:
+    """Like `annotations.load`, but a JSONL line may also be a prediction record, which
+    takes its text from `texts` by document id (or from its own "text").
+
+    Returns (documents, errors, records whose id has no text): the caller says what a
+    missing text means (a document not exported; an article not given).
+    """
+    located: list[Located] = []
+    issues: list[Issue] = []
+    untexted: list[Issue] = []
+    for path in find_files(paths):
+        if path.suffix != ".jsonl" or not path.is_file():
+            more, errs = load([path])
+            located += more
+            issues += errs
+            continue
+        try:
+            for lineno, obj, err in iter_jsonl(path):
+                doc_id = str(obj.get("id", "-")) if obj else "-"
+                where = f"{path}:{lineno}"
+                if err is None:
+                    text = obj.get("text") if isinstance(obj.get("text"), str) else texts.get(doc_id)
+                    try:
+                        if not is_prediction_record(obj):
+                            located.append(Located(Document.model_validate(obj), path, lineno, {}))
+                        elif text is None:
+                            untexted.append(Issue(where, doc_id, "a prediction record carries no text "
+                                                                 "and no article with this id was given"))
+                        else:
+                            located.append(Located(prediction_to_document(obj, text), path, lineno, {}))
+                        continue
+                    except ValueError as exc:
+                        err = _pydantic_message(exc)
+                issues.append(Issue(where, doc_id, err))
+        except UnicodeDecodeError as exc:
+            issues.append(Issue(f"{path}:0", "-", utf8_error(exc)))
+    return located, issues, untexted
 
 
 def scores_of(doc: Document) -> list[float]:

@@ -28,13 +28,44 @@ from liqa.schema import ENTITY_TYPES, LINK_TYPES, Document, Link
 FROM_NAME, TO_NAME = "label", "text"
 CONFIG_NAME = "label_config.xml"
 _DATA_KEYS = ("text", "doc_id", "lang", "source", "date", "meta")
+# Label Studio's Export button and GET /api/projects/ID/export give prediction ids only (they
+# expand drafts, not predictions); an export snapshot expands them when asked (1.23.2's
+# data_export serialization_options).
+FULL_PREDICTIONS_EXPORT = (
+    "Export with full predictions: create a snapshot with POST /api/projects/ID/exports/ and body "
+    '{"serialization_options": {"predictions": {"only_id": false}}}, then download it with '
+    "GET /api/projects/ID/exports/EXPORT_ID/download?exportType=JSON (or, on the server: label-studio "
+    "export ID JSON --export-serializer-context '{\"predictions\": {\"only_id\": false}}')")
 
 
-def label_config() -> str:
-    """The labeling interface: the six span labels and every link type as a relation."""
+RTL_LANGS = frozenset({"ar", "fa"})
+# Label Studio's <Text> has no direction setting, but it renders its text inside the page,
+# so CSS on the enclosing <View> reaches it. "rtl": the whole interface right to left
+# (direction inherits). "auto": each line of the text takes the direction of its first
+# letter (unicode-bidi: plaintext, which does not inherit, so it must name the line
+# elements: 1.23 renders each line as an inline-block span of class lsf-richtext__line;
+# under another markup the rule matches nothing and the text stays left to right).
+_DIRECTION_ATTRS = {"ltr": ("", ""), "rtl": (' style="direction: rtl"', ""),
+                    "auto": (' className="liqa-bidi"',
+                             '  <Style>.liqa-bidi [class*="richtext__line"] { unicode-bidi: plaintext; '
+                             "text-align: start; width: 100%; }</Style>\n")}
+DIRECTIONS = tuple(_DIRECTION_ATTRS)
+
+
+def direction_for(langs: Iterable[str]) -> str:
+    """The text direction for a project of these languages: rtl when all are Arabic or
+    Persian, ltr when none is, auto (per line) for a mix."""
+    rtl = {lang in RTL_LANGS for lang in langs}
+    return "auto" if rtl == {True, False} else "rtl" if rtl == {True} else "ltr"
+
+
+def label_config(direction: str = "auto") -> str:
+    """The labeling interface: the six span labels and every link type as a relation,
+    the text read in `direction` (one of DIRECTIONS; see `direction_for`)."""
+    attrs, style = _DIRECTION_ATTRS[direction]
     labels = "\n".join(f'    <Label value="{t}" background="{COLORS[t]}"/>' for t in ENTITY_TYPES)
     relations = "\n".join(f'    <Relation value="{t}"/>' for t in LINK_TYPES)
-    return (f'<View>\n  <Header value="$doc_id"/>\n  <Relations>\n{relations}\n  </Relations>\n'
+    return (f'<View{attrs}>\n{style}  <Header value="$doc_id"/>\n  <Relations>\n{relations}\n  </Relations>\n'
             f'  <Labels name="{FROM_NAME}" toName="{TO_NAME}">\n{labels}\n  </Labels>\n'
             f'  <Text name="{TO_NAME}" value="$text"/>\n</View>\n')
 
@@ -53,17 +84,21 @@ def export(docs: Iterable[Document], out: str | Path, predictions: Iterable[Docu
         task: dict = {"data": {k: v for k, v in data.items() if v not in (None, {})},
                       "annotations": [{"result": _results(doc)}] if doc.entities else []}
         if doc.id in preds:
-            pred = preds[doc.id]
-            version = pred.meta.get("model_version")
-            task["predictions"] = [{"model_version": str(version) if version is not None else "liqa",
-                                    "result": _results(pred)}]
-            if scores := scores_of(pred):
-                task["predictions"][0]["score"] = round(sum(scores) / len(scores), 4)
+            version = preds[doc.id].meta.get("model_version")
+            task["predictions"] = [prediction(preds[doc.id], str(version) if version is not None else "liqa")]
         tasks.append(task)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    (out.parent / CONFIG_NAME).write_text(label_config(), encoding="utf-8")
+    (out.parent / CONFIG_NAME).write_text(label_config(direction_for(d.lang for d in docs)), encoding="utf-8")
     return log.messages
+
+
+def prediction(pred: Document, model_version: str) -> dict:
+    """A Label Studio prediction of a predicted document: its spans and links, scored by their mean score."""
+    out = {"model_version": model_version, "result": _results(pred)}
+    if scores := scores_of(pred):
+        out["score"] = round(sum(scores) / len(scores), 4)
+    return out
 
 
 def _results(doc: Document) -> list[dict]:
@@ -184,7 +219,17 @@ def _pick_result(task: dict, where: str, doc_id: str, use_predictions: bool, log
                                 "left the others")
     chosen, what = (done[0], "annotation") if done else (None, "")
     if chosen is None and use_predictions:
-        preds = [p for p in task.get("predictions") or [] if isinstance(p, dict)]
+        listed = task.get("predictions") or []
+        if not isinstance(listed, list):
+            log.err(where, doc_id, "predictions is not a list")
+            return None
+        preds = [p for p in listed if isinstance(p, dict)]
+        if listed and not preds:
+            said = any(FULL_PREDICTIONS_EXPORT in m for m in log.messages)  # the long hint once per file
+            hint = "Export with full predictions as said above." if said else FULL_PREDICTIONS_EXPORT
+            log.err(where, doc_id, f"the export lists the task's predictions by id only ({listed[:3]}), "
+                                   f"without their spans: not imported. {hint}")
+            return None
         if preds:
             chosen, what = preds[0], "prediction"
             log.warn(where, doc_id, f"no annotation: imported the prediction of model "
