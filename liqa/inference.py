@@ -1,6 +1,7 @@
 """Run a trained model over documents: windows -> encoder -> tags + pair scores -> events."""
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
@@ -53,6 +54,21 @@ def resolve_precision(precision: str, device: str | torch.device = "cpu") -> tup
     return ("bf16", f"the {torch.device(device).type} has {why}") if why else ("fp32", "no native bfloat16 here")
 
 
+def with_bf16_linears(model: LiqaModel) -> LiqaModel:
+    """A copy of `model` whose encoder keeps its Linear weights in bfloat16, sharing every other
+    tensor with the original (which stays fp32). Under autocast the result is the same to the
+    bit, but autocast casts a frozen fp32 weight again on every batch: 5-10% of the encoder's time."""
+    linear = {id(p) for m in model.encoder.modules() if isinstance(m, torch.nn.Linear) for p in m.parameters()}
+    memo = {id(t): t for t in (*model.parameters(), *model.buffers()) if id(t) not in linear}
+    if hasattr(model, "tokenizer"):  # set by the AutoModel path; a tokenizer need not be copied
+        memo[id(model.tokenizer)] = model.tokenizer
+    twin = copy.deepcopy(model, memo)
+    for m in twin.encoder.modules():
+        if isinstance(m, torch.nn.Linear):
+            m.to(torch.bfloat16)
+    return twin
+
+
 class Predictor:
     """Predicts entities, relations and events for documents, in input order.
 
@@ -67,6 +83,8 @@ class Predictor:
         # tags and pair scores are computed (and compared) in fp32
         self.precision, self.precision_reason = resolve_precision(precision, device)
         self.bf16 = self.precision == "bf16"
+        if self.bf16:
+            self.model = with_bf16_linears(self.model)
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.chunk_docs = chunk_docs

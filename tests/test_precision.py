@@ -42,6 +42,27 @@ def test_bf16_and_fp32_predictions_agree(tiny_run):
         assert [sorted(ev.participants) for ev in a.events] == [sorted(ev.participants) for ev in b.events], a.id
 
 
+def test_bf16_linears_are_autocasts_arithmetic_in_a_copy(tiny_run):
+    import torch
+
+    from liqa.inference import with_bf16_linears
+    from liqa.model import LiqaModel
+
+    model, tok = LiqaModel.from_pretrained(tiny_run / "best")
+    twin = with_bf16_linears(model)
+    dtypes = {p.dtype for p in model.parameters()}
+    assert dtypes == {torch.float32}, "the caller's model was changed"
+    linears = [m for m in twin.encoder.modules() if isinstance(m, torch.nn.Linear)]
+    assert linears and all(m.weight.dtype == torch.bfloat16 for m in linears)
+    assert twin.encoder.embeddings.word_embeddings.weight is model.encoder.embeddings.word_embeddings.weight
+    assert twin.tagger.weight is model.tagger.weight  # heads shared, in fp32
+    ids = tok(["Ruto met Guterres in Nairobi."], return_tensors="pt")
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        a = model.encode(ids["input_ids"], ids["attention_mask"])
+        b = twin.encode(ids["input_ids"], ids["attention_mask"])
+    assert torch.equal(a, b)
+
+
 def test_training_in_bf16_mixed_precision_on_cpu(tmp_path):
     import math
     import os
