@@ -45,6 +45,9 @@ def metrics_table(result: dict) -> str:
             cells[0] += f" ({boot[0]:.2f}–{boot[1]:.2f})"
         cells += [f"{result['by_language'][lang][key]['f1']:.3f}" for lang in langs]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    iso = lambda r: f"{r['accuracy']:.3f} ({r['correct']}/{r['matched']})"  # noqa: E731
+    lines.append("| meeting date, ISO accuracy (right/matched) | " + iso(result["overall"]["date_iso"]) + " | "
+                 + " | ".join(iso(result["by_language"][lang]["date_iso"]) for lang in langs) + " |")
     docs = " / ".join(f"{lang} {result['by_language'][lang]['documents']}" for lang in langs)
     lines.append(f"\nDocuments: {result['overall']['documents']} ({docs}).")
     return "\n".join(lines)
@@ -59,7 +62,9 @@ def card_yaml(name: str, base_model: str, reports: dict[str, dict]) -> str:
             "metrics": [{"type": "f1", "name": label, "value": result["overall"][key]["f1"]}
                         for label, key in CARD_METRICS]})
     meta = {"language": ["ar", "fa", "en"], "license": "mit", "base_model": base_model,
-            "pipeline_tag": "token-classification", "library_name": "pytorch",
+            # the hub's task; loading is liqa's (AutoModel only after `import liqa.model`), so the
+            # library is liqa, not transformers, whose pipeline() this model does not fit
+            "pipeline_tag": "token-classification", "library_name": "liqa",
             "tags": ["event-extraction", "relation-extraction", "ner", "meetings", "arabic", "persian"],
             "model-index": [{"name": name, "results": results}]}
     return yaml.safe_dump(meta, sort_keys=False, allow_unicode=True).strip()

@@ -34,6 +34,9 @@ def test_card_numbers_equal_the_reports(model_dir, tmp_path):
     test = json.loads((reports / "test" / "metrics.json").read_text())
     row = re.search(r"^\| span strict F1 \| ([0-9.]+)", card, re.M)
     assert float(row.group(1)) == test["overall"]["spans_strict"]["f1"]
+    row = re.search(r"^\| meeting date, ISO accuracy \(right/matched\) \| ([0-9.]+) \((\d+)/(\d+)\)", card, re.M)
+    iso = test["overall"]["date_iso"]
+    assert (float(row.group(1)), int(row.group(2)), int(row.group(3))) == (round(iso["accuracy"], 3), iso["correct"], iso["matched"])
     assert "$" not in card.split("```")[0]  # every placeholder was filled
     for name in ("report.md", "report.html", "metrics.json", "f1_by_type_language.png", "confusion.png",
                  "training_curve.png"):
