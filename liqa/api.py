@@ -81,13 +81,8 @@ def load(model: str | Path | None = None, precision: str = "auto", device: str |
     Importing liqa.model here also registers the "liqa" model type with transformers' AutoConfig
     and AutoModel.
     """
-    from accelerate import PartialState
-
-    from liqa.inference import Predictor
+    from liqa.inference import load_predictor
     from liqa.inputs import MAX_CHARS
-    from liqa.model import LiqaModel
 
-    net, tokenizer = LiqaModel.from_pretrained(model or default_model(), vocabulary=vocabulary)
-    device = device or PartialState(cpu=False).device
-    return Extractor(Predictor(net, tokenizer, batch_size=batch_size, device=device, precision=precision),
-                     max_chars or MAX_CHARS)
+    predictor = load_predictor(model or default_model(), precision, device, batch_size, vocabulary)
+    return Extractor(predictor, max_chars or MAX_CHARS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import torch
 
@@ -67,6 +68,17 @@ def with_bf16_linears(model: LiqaModel) -> LiqaModel:
         if isinstance(m, torch.nn.Linear):
             m.to(torch.bfloat16)
     return twin
+
+
+def load_predictor(model_dir: str | Path, precision: str = "auto", device: str | torch.device | None = None,
+                   batch_size: int = 8, vocabulary: str | None = None) -> Predictor:
+    """The model of a directory, ready to predict; `device` None is accelerate's choice (a GPU
+    when there is one). Raises OSError or ValueError when the directory holds no usable model."""
+    from accelerate import PartialState
+
+    model, tokenizer = LiqaModel.from_pretrained(model_dir, vocabulary=vocabulary)
+    return Predictor(model, tokenizer, batch_size=batch_size, precision=precision,
+                     device=device or PartialState(cpu=device == "cpu").device)
 
 
 class Predictor:

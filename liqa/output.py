@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from functools import cache
 from pathlib import Path
 
 from liqa.dates import document_dates
@@ -53,6 +54,21 @@ def output_line(doc: Document, warnings: list[str] | None = None) -> str:
 
 def load_schema() -> dict:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@cache
+def _validator():
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(load_schema())
+
+
+def contract_error(record: object):
+    """The most relevant way `record` breaks the contract (a jsonschema ValidationError, whose
+    `json_path` and `message` say where and what), or None for a valid prediction record."""
+    from jsonschema.exceptions import best_match
+
+    return best_match(_validator().iter_errors(record))
 
 
 class OutputWriter:

@@ -105,12 +105,8 @@ class CsvWriter:
 
 def _records(path: str):
     """(where, record or error message) for each non-blank line of a JSON Lines file or stdin."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import best_match
+    from liqa.output import contract_error
 
-    from liqa.output import load_schema
-
-    validator = Draft202012Validator(load_schema())
     try:
         f = sys.stdin if path == "-" else open(path, encoding="utf-8")
         with f:
@@ -123,7 +119,7 @@ def _records(path: str):
                 except json.JSONDecodeError as exc:
                     yield where, f"not JSON: {exc}"
                     continue
-                error = best_match(validator.iter_errors(record))
+                error = contract_error(record)
                 yield where, (record if error is None else
                               f"not a prediction record: {error.json_path}: {error.message}")
     except (OSError, UnicodeDecodeError) as exc:

@@ -11,7 +11,6 @@ code units (the JavaScript tools) convert through `Utf16Offsets`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from functools import cache
 from pathlib import Path
 
 from liqa.annotations import Issue, Located, _pydantic_message, find_files, load
@@ -223,15 +222,6 @@ def match_predictions(docs: list[Document], predictions: Iterable[Document] | No
 CONTRACT = "liqa/prediction.schema.json"
 
 
-@cache
-def _contract_validator():
-    import jsonschema
-
-    from liqa.output import load_schema
-
-    return jsonschema.Draft202012Validator(load_schema())
-
-
 def is_prediction_record(obj: dict) -> bool:
     """True for a record of the prediction contract (predict.py's output): it carries
     `warnings`, or no text; an annotated document has a text and never warnings."""
@@ -248,12 +238,10 @@ def prediction_to_document(record: dict, text: str) -> Document:
     a message naming what is wrong, when the record breaks the contract, points to an
     entity it does not have, or its spans are not the text at their offsets.
     """
-    from jsonschema.exceptions import best_match
-
-    from liqa.output import from_output
+    from liqa.output import contract_error, from_output
 
     record = {k: v for k, v in record.items() if k != "text"}
-    error = best_match(_contract_validator().iter_errors(record))
+    error = contract_error(record)
     if error is not None:
         at = ".".join(map(str, error.absolute_path)) or "record"
         raise ValueError(f"not a prediction record ({CONTRACT}): {at}: {error.message}")

@@ -169,16 +169,14 @@ def serve(model_dir: Path, host: str = "127.0.0.1", port: int = 9090, precision:
     except ImportError:
         log.error("the ML backend needs FastAPI and uvicorn: pip install 'liqa[labelstudio]'")
         return 2
-    from liqa.inference import Predictor
-    from liqa.model import LiqaModel
+    from liqa.inference import load_predictor
 
     try:
-        model, tokenizer = LiqaModel.from_pretrained(model_dir)
+        predictor = load_predictor(model_dir, precision, batch_size=batch_size)
         version = model_version(model_dir)
     except (OSError, ValueError) as exc:
         log.error("cannot load model: %s", exc)
         return 2
-    predictor = Predictor(model, tokenizer, batch_size=batch_size, precision=precision)
     log.info("model %s loaded (%s, %s); listening on http://%s:%d", version, predictor.precision,
              predictor.precision_reason, host, port)
     uvicorn.run(create_app(Backend(predictor, version)), host=host, port=port, log_level="info")

@@ -115,20 +115,16 @@ def suggest(inputs: list[str], model_dir: Path, n: int | None = None, out: Path 
     An input that cannot be read is reported (file[:line]: message) and the others
     are ranked; the exit status is then 1 (2 if the model cannot be loaded).
     """
-    from accelerate import PartialState
     from tqdm.auto import tqdm
 
-    from liqa.inference import Predictor
+    from liqa.inference import load_predictor
     from liqa.inputs import MAX_CHARS, InputError, read_inputs
-    from liqa.model import LiqaModel
 
     try:
-        model, tokenizer = LiqaModel.from_pretrained(model_dir)
+        predictor = load_predictor(model_dir, precision, device, batch_size)
     except (OSError, ValueError) as exc:
         print(f"error: cannot load model: {exc}", file=sys.stderr)
         return 2
-    predictor = Predictor(model, tokenizer, batch_size=batch_size, precision=precision,
-                          device=device or PartialState(cpu=device == "cpu").device)
     docs, errors = [], 0
     for item in read_inputs(inputs, max_chars or MAX_CHARS, skip=out):
         if isinstance(item, InputError):

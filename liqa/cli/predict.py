@@ -63,18 +63,16 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     from accelerate import PartialState
     from tqdm.auto import tqdm
 
-    from liqa.inference import Predictor
-    from liqa.model import LiqaModel
+    from liqa.inference import load_predictor
     from liqa.output import OutputWriter, output_line
 
     state = PartialState(cpu=args.device == "cpu")
     try:
-        model, tokenizer = LiqaModel.from_pretrained(args.model, vocabulary=args.vocabulary)
+        predictor = load_predictor(args.model, args.precision, args.device or state.device, args.batch_size,
+                                   args.vocabulary)
     except (OSError, ValueError) as exc:
         print(f"error: cannot load model: {exc}", file=sys.stderr)
         return 2
-    predictor = Predictor(model, tokenizer, batch_size=args.batch_size, device=args.device or state.device,
-                          precision=args.precision)
     if state.is_main_process:
         print(f"precision: {predictor.precision} ({predictor.precision_reason})", file=sys.stderr)
 
@@ -102,17 +100,24 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     writer = OutputWriter(out_path, resume=args.resume)
     done.update(writer.done)  # ... and this process's own file
     # An id's occurrences all go to one process, in input order, so a merge can keep them apart.
-    seen, mine = Counter(), []
+    seen, shard = Counter(), []  # (item, still to write) for this process's documents
     for it in items:
         seen[it.doc.id] += 1
-        if zlib.crc32(it.doc.id.encode()) % state.num_processes == state.process_index \
-                and seen[it.doc.id] > done[it.doc.id]:
-            mine.append(it)
-    warnings = {id(it.doc): it.warnings for it in mine}
+        if zlib.crc32(it.doc.id.encode()) % state.num_processes == state.process_index:
+            shard.append((it, seen[it.doc.id] > done[it.doc.id]))
+    mine = [it for it, todo in shard if todo]
+    # A document's scores depend, in their last bits, on the documents batched with it. What is
+    # written is a prefix of the shard, so a resumed run predicts again, without writing them,
+    # the written documents of the chunk it stops in: every chunk is then the uninterrupted run's.
+    written = len(shard) - len(mine)
+    redo = [it for it, _ in shard[written - written % predictor.chunk_docs:written]] \
+        if all(todo for _, todo in shard[written:]) else []
     bar = tqdm(total=len(mine), unit="doc", disable=not state.is_local_main_process or not mine)
-    for doc, pred in zip((it.doc for it in mine), predictor.predict(it.doc for it in mine)):
-        writer.write(output_line(pred, warnings[id(doc)]))
-        bar.update()
+    feed = redo + mine
+    for k, (it, pred) in enumerate(zip(feed, predictor.predict(it.doc for it in feed))):
+        if k >= len(redo):
+            writer.write(output_line(pred, it.warnings))
+            bar.update()
     bar.close()
     writer.close()
     if not single and args.out is not None:
@@ -124,17 +129,22 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
     return 1 if errors else 0
 
 
-def _write_html(args: argparse.Namespace, predictor, items: list, errors: int) -> int:
-    """One page for all documents, written at the end in one go."""
+def _records(predictor, items: list):
+    """(input item, its prediction record) for each item, with a progress bar."""
     from tqdm.auto import tqdm
 
     from liqa.output import to_output
-    from liqa.render import article, page
 
-    parts = []
     preds = predictor.predict(it.doc for it in items)
     for item, pred in tqdm(zip(items, preds), total=len(items), unit="doc"):
-        parts.append(article(to_output(pred, item.warnings), item.doc.text))
+        yield item, to_output(pred, item.warnings)
+
+
+def _write_html(args: argparse.Namespace, predictor, items: list, errors: int) -> int:
+    """One page for all documents, written at the end in one go."""
+    from liqa.render import article, page
+
+    parts = [article(record, item.doc.text) for item, record in _records(predictor, items)]
     html = page(f"liqa: meetings in {len(items)} documents", "".join(parts))
     if args.out is None:
         sys.stdout.write(html)
@@ -147,15 +157,11 @@ def _write_html(args: argparse.Namespace, predictor, items: list, errors: int) -
 
 def _write_csv(args: argparse.Namespace, predictor, items: list, errors: int) -> int:
     """The table, written as documents are predicted (liqa/tables.py)."""
-    from tqdm.auto import tqdm
-
-    from liqa.output import to_output
     from liqa.tables import CsvWriter
 
-    preds = predictor.predict(it.doc for it in items)
     with CsvWriter(args.out) as writer:
-        for item, pred in tqdm(zip(items, preds), total=len(items), unit="doc"):
-            writer.write(to_output(pred, item.warnings))
+        for _, record in _records(predictor, items):
+            writer.write(record)
     print(writer.summary(), file=sys.stderr)
     return 1 if errors else 0
 
